@@ -1,0 +1,40 @@
+# The two commands: `make run` and `make test`. Each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test test-postgres test-browser seed lint
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Migrate, load the seed dataset into an empty database, print the demo logins, serve.
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py setup_demo
+	$(PY) manage.py demo_accounts
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# The whole suite on SQLite, or on $DATABASE_URL when it is set.
+test: install
+	$(PY) -m pytest
+
+test-postgres: install
+	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest -m "not browser"
+
+test-browser: install
+	$(PY) -m pytest -m browser
+
+# Rebuild fixtures/seed.json from the articles in ../shared/seeds.
+seed: install
+	$(PY) fixtures/curate_seed.py
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .

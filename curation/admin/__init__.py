@@ -1,0 +1,1 @@
+from curation.admin import records, reference_data  # noqa: F401  (registers the model admins)

@@ -1,0 +1,234 @@
+"""Admin for agreements and projects: editing with provenance, and the review workflow."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Prefetch
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from simple_history.admin import SimpleHistoryAdmin
+
+from curation import services
+from curation.admin.filters import CountryFilter, FieldFilter, YearFilter
+from curation.admin.search import FoldedSearchMixin
+from curation.models import (
+    AGREEMENT_SUPPORTS,
+    PROJECT_SUPPORTS,
+    Agreement,
+    AgreementParty,
+    AgreementRelation,
+    Citation,
+    Project,
+    ProjectParticipant,
+)
+
+COVERAGE_MARKS = {"supported": "✓", "unsupported": "✗", "missing": "–"}
+
+
+def citation_form(supportable: dict[str, str]) -> type[forms.ModelForm]:
+    class CitationForm(forms.ModelForm):
+        supports = forms.MultipleChoiceField(
+            choices=list(supportable.items()), widget=forms.CheckboxSelectMultiple, required=False,
+            help_text="The fields of the record this quote supports.",
+        )
+
+        class Meta:
+            model = Citation
+            fields = [
+                "source", "quote", "translation", "supports", "locator", "is_inferred", "inference",
+            ]
+            widgets = {
+                "quote": forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                "translation": forms.Textarea(attrs={"rows": 2, "cols": 60}),
+                "inference": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            }
+
+    return CitationForm
+
+
+class CitationInline(admin.StackedInline):
+    model = Citation
+    extra = 1
+    autocomplete_fields = ["source"]
+    readonly_fields = ["quote_status"]
+
+    @admin.display(description="quote in source")
+    def quote_status(self, citation: Citation) -> str:
+        if not citation.pk:
+            return "checked when saved"
+        if citation.quote_found:
+            return mark_safe('<span class="quote-found">found</span>')
+        return format_html(
+            '<strong class="quote-missing">NOT FOUND in {}</strong>: '
+            "fix the quote or the source's captured text.",
+            citation.source.reference,
+        )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+
+class AgreementCitationInline(CitationInline):
+    fk_name = "agreement"
+    form = citation_form(AGREEMENT_SUPPORTS)
+
+
+class ProjectCitationInline(CitationInline):
+    fk_name = "project"
+    form = citation_form(PROJECT_SUPPORTS)
+
+
+class PartyInline(admin.TabularInline):
+    model = AgreementParty
+    extra = 1
+    autocomplete_fields = ["organization"]
+
+
+class RelationInline(admin.TabularInline):
+    model = AgreementRelation
+    fk_name = "agreement"
+    extra = 0
+    autocomplete_fields = ["other"]
+
+
+class ParticipantInline(admin.TabularInline):
+    model = ProjectParticipant
+    extra = 1
+    autocomplete_fields = ["organization"]
+
+
+class RetractForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        help_text="Why the record is withdrawn; kept with the record.",
+    )
+
+
+class RecordAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
+    """What agreement and project admins share: the workflow actions and list columns."""
+
+    actions = ["submit_for_review", "verify", "retract", "reopen"]
+    list_filter = ["status", "kind", CountryFilter, FieldFilter, YearFilter]
+    list_per_page = 50
+    show_full_result_count = False  # the unfiltered second COUNT is slow on large tables
+    autocomplete_fields = ["fields"]
+    readonly_fields = [
+        "reference", "status", "retraction_reason", "last_edited_by", "verified_by", "verified_at",
+    ]
+    workflow_fieldset = (
+        "Review",
+        {"fields": readonly_fields + ["internal_notes"], "classes": ["collapse"]},
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(
+            f"{self.model.LINKS}__organization",
+            Prefetch("citations", queryset=Citation.objects.only(
+                "id", "source_id", "agreement_id", "project_id", "supports", "quote_found"
+            )),
+        )
+
+    @admin.display(description="provenance")
+    def coverage(self, record) -> str:
+        return format_html_join(
+            " ", '<span class="coverage-{}" title="{}">{} {}</span>',
+            (
+                (item.state, item.state, item.label, COVERAGE_MARKS[item.state])
+                for item in record.coverage()
+            ),
+        )
+
+    @admin.display(description="sources")
+    def sources(self, record) -> int:
+        return record.source_count()
+
+    @admin.display(description="organizations")
+    def organization_names(self, record) -> str:
+        return "; ".join(str(organization) for organization in record.organizations())
+
+    def save_model(self, request, obj, form, change):
+        services.save_record(obj, by=request.user, changed_fields=form.changed_data)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if change and formset.has_changed():
+            services.record_related_edit(form.instance, by=request.user)
+
+    def _apply(self, request, queryset, step, done: str, **arguments) -> None:
+        count = 0
+        for record in queryset:
+            try:
+                step(record, by=request.user, **arguments)
+                count += 1
+            except services.WorkflowRefused as refusal:
+                self.message_user(request, f"Not {done}: {refusal}", messages.ERROR)
+        if count:
+            noun = self.model._meta.verbose_name if count == 1 else self.model._meta.verbose_name_plural
+            self.message_user(request, f"{count} {noun} {done}.", messages.SUCCESS)
+
+    @admin.action(description="Submit selected records for review")
+    def submit_for_review(self, request, queryset):
+        self._apply(request, queryset, services.submit_for_review, "submitted for review")
+
+    @admin.action(description="Verify selected records")
+    def verify(self, request, queryset):
+        self._apply(request, queryset, services.verify_record, "verified")
+
+    @admin.action(description="Retract selected records (asks for a reason)")
+    def retract(self, request, queryset):
+        form = RetractForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._apply(
+                request, queryset, services.retract_record, "retracted",
+                reason=form.cleaned_data["reason"],
+            )
+            return None
+        return TemplateResponse(request, "admin/curation/retract.html", {
+            **self.admin_site.each_context(request),
+            "title": "Retract records",
+            "opts": self.model._meta,
+            "records": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    @admin.action(description="Reopen selected retracted records for review")
+    def reopen(self, request, queryset):
+        self._apply(request, queryset, services.reopen_record, "reopened")
+
+
+@admin.register(Agreement)
+class AgreementAdmin(RecordAdmin):
+    list_display = [
+        "reference", "title_en", "kind", "date_signed", "organization_names", "status",
+        "coverage", "sources",
+    ]
+    list_display_links = ["reference", "title_en"]
+    inlines = [PartyInline, RelationInline, AgreementCitationInline]
+    fieldsets = [
+        (None, {"fields": [
+            "title_en", "title_original", "original_language", "kind", "date_signed", "place",
+            "signed_by", "fields", "summary",
+        ]}),
+        RecordAdmin.workflow_fieldset,
+    ]
+
+
+@admin.register(Project)
+class ProjectAdmin(RecordAdmin):
+    list_display = [
+        "reference", "title_en", "kind", "start", "organization_names", "status", "coverage",
+        "sources",
+    ]
+    list_display_links = ["reference", "title_en"]
+    inlines = [ParticipantInline, ProjectCitationInline]
+    autocomplete_fields = ["fields", "agreements"]
+    fieldsets = [
+        (None, {"fields": [
+            "title_en", "title_original", "original_language", "kind", "start", "end", "location",
+            ("budget_amount", "budget_currency"), "agreements", "fields", "summary",
+        ]}),
+        RecordAdmin.workflow_fieldset,
+    ]

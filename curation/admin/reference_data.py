@@ -1,0 +1,77 @@
+"""Admin for what records point to: sources, organizations, fields, and citations on their own."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count
+from simple_history.admin import SimpleHistoryAdmin
+
+from curation.admin.search import FoldedSearchMixin
+from curation.models import Citation, FieldOfCooperation, Organization, Source
+
+
+@admin.register(Source)
+class SourceAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
+    list_display = ["reference", "title", "publisher", "published_on", "language", "citation_count"]
+    list_display_links = ["reference", "title"]
+    list_filter = ["kind", "language"]
+    show_full_result_count = False
+    ordering = ["reference"]
+    readonly_fields = ["reference", "text_sha256"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fields = [
+        "reference", "title", "publisher", "author", "url", "published_on", "language", "kind",
+        "captured_text", "captured_at", "text_sha256", "notes",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(citation_total=Count("citations"))
+
+    @admin.display(description="citations", ordering="citation_total")
+    def citation_count(self, source: Source) -> int:
+        return source.citation_total
+
+
+@admin.register(Organization)
+class OrganizationAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
+    list_display = ["name", "name_original", "acronym", "kind", "country", "successor"]
+    list_filter = ["kind", "country"]
+    list_select_related = ["successor"]
+    show_full_result_count = False
+    autocomplete_fields = ["successor"]
+    readonly_fields = ["reference"]
+    fields = ["reference", "name", "name_original", "acronym", "kind", "country", "successor"]
+
+
+@admin.register(FieldOfCooperation)
+class FieldOfCooperationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Citation)
+class CitationAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "record_link", "source", "supported_fields", "is_inferred", "found"]
+    list_filter = ["quote_found", "is_inferred"]
+    list_select_related = ["source", "agreement", "project"]
+    search_fields = ["quote", "translation"]
+    show_full_result_count = False
+    autocomplete_fields = ["source", "agreement", "project"]
+    readonly_fields = ["found"]
+
+    @admin.display(description="record")
+    def record_link(self, citation: Citation) -> str:
+        return str(citation.record)
+
+    @admin.display(description="supports")
+    def supported_fields(self, citation: Citation) -> str:
+        return ", ".join(citation.supports)
+
+    @admin.display(description="quote in source", boolean=True, ordering="quote_found")
+    def found(self, citation: Citation) -> bool:
+        return citation.quote_found
+
+
+__all__ = ["CitationAdmin", "FieldOfCooperationAdmin", "OrganizationAdmin", "SourceAdmin"]

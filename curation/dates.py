@@ -1,0 +1,89 @@
+"""Partial dates: a year, a month or a day, stored as written and never padded with a guess."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+_PATTERN = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
+FORMAT_HINT = "YYYY, YYYY-MM or YYYY-MM-DD"
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @classmethod
+    def parse(cls, value: str) -> PartialDate:
+        match = _PATTERN.match(value or "")
+        if not match:
+            raise ValueError(f"“{value}” is not a date: write it as {FORMAT_HINT}.")
+        year, month, day = (int(part) if part else None for part in match.groups())
+        if month is not None and not 1 <= month <= 12:
+            raise ValueError(f"“{value}” has no month {month}: months run from 01 to 12.")
+        if day is not None:
+            try:
+                datetime.date(year, month, day)
+            except ValueError:
+                raise ValueError(f"“{value}” is not a real date: {year}-{month:02d} has no day {day}.")
+        return cls(year, month, day)
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+    def earliest(self) -> datetime.date:
+        return datetime.date(self.year, self.month or 1, self.day or 1)
+
+    def latest(self) -> datetime.date:
+        month = self.month or 12
+        return datetime.date(self.year, month, self.day or calendar.monthrange(self.year, month)[1])
+
+    def __str__(self) -> str:
+        parts = [f"{self.year:04d}"]
+        if self.month:
+            parts.append(f"{self.month:02d}")
+        if self.day:
+            parts.append(f"{self.day:02d}")
+        return "-".join(parts)
+
+    def humanize(self) -> str:
+        """As a reader would write it: "7 March 1959", "November 2014", "2000"."""
+        if self.day:
+            return f"{self.day} {calendar.month_name[self.month]} {self.year}"
+        if self.month:
+            return f"{calendar.month_name[self.month]} {self.year}"
+        return str(self.year)
+
+
+class PartialDateField(models.CharField):
+    """A date of year, month or day precision, stored as its ISO prefix ("2014-11").
+
+    ISO prefixes sort chronologically as text, so ordering and year ranges need no date type.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 10)
+        kwargs.setdefault("help_text", f"As precise as the source: {FORMAT_HINT}.")
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return value
+        try:
+            return str(PartialDate.parse(value))
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid_date") from None
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("help_text", None)
+        return name, path, args, kwargs

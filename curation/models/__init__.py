@@ -1,0 +1,25 @@
+from curation.models.agreements import Agreement, AgreementParty, AgreementRelation
+from curation.models.citations import AGREEMENT_SUPPORTS, PROJECT_SUPPORTS, Citation
+from curation.models.organizations import Organization
+from curation.models.projects import Project, ProjectParticipant
+from curation.models.records import Record, Status
+from curation.models.references import ReferenceSequence
+from curation.models.sources import Source
+from curation.models.vocabulary import FieldOfCooperation
+
+__all__ = [
+    "AGREEMENT_SUPPORTS",
+    "PROJECT_SUPPORTS",
+    "Agreement",
+    "AgreementParty",
+    "AgreementRelation",
+    "Citation",
+    "FieldOfCooperation",
+    "Organization",
+    "Project",
+    "ProjectParticipant",
+    "Record",
+    "ReferenceSequence",
+    "Source",
+    "Status",
+]

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from curation.text import find_quote
+
+# What a quote can support, per kind of record; the key fields come first.
+AGREEMENT_SUPPORTS = {
+    "title": "title",
+    "date_signed": "date signed",
+    "parties": "parties",
+    "kind": "kind",
+    "place": "place",
+    "signed_by": "signed by",
+    "fields": "fields of cooperation",
+    "relations": "related agreements",
+    "summary": "summary",
+}
+PROJECT_SUPPORTS = {
+    "title": "title",
+    "participants": "participants",
+    "kind": "kind",
+    "dates": "start and end",
+    "location": "location",
+    "budget": "budget",
+    "agreements": "agreements implemented",
+    "fields": "fields of cooperation",
+    "summary": "summary",
+}
+
+
+class Citation(models.Model):
+    """A source's exact words that support some fields of one agreement or project."""
+
+    source = models.ForeignKey("curation.Source", on_delete=models.PROTECT, related_name="citations")
+    agreement = models.ForeignKey(
+        "curation.Agreement", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    project = models.ForeignKey(
+        "curation.Project", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    quote = models.TextField(help_text="Copied verbatim from the source, typos and all.")
+    translation = models.TextField(
+        "English translation", blank=True, help_text="Required when the source is not in English."
+    )
+    supports = models.JSONField(
+        default=list, blank=True, help_text="The fields of the record this quote supports."
+    )
+    locator = models.CharField(
+        "where in the source", max_length=255, blank=True,
+        help_text="Paragraph, page or section, for a reader looking it up.",
+    )
+    is_inferred = models.BooleanField(
+        "inferred", default=False,
+        help_text="The value follows from the quote but is not stated in it.",
+    )
+    inference = models.TextField(blank=True, help_text="How the value was inferred.")
+    quote_found = models.BooleanField(default=False, editable=False)
+    quote_start = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    quote_end = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agreement__isnull=True) ^ models.Q(project__isnull=True),
+                name="citation_cites_one_record",
+            )
+        ]
+
+    def __str__(self) -> str:
+        excerpt = self.quote if len(self.quote) <= 60 else self.quote[:57] + "…"
+        return f"“{excerpt}”"
+
+    @property
+    def record(self):
+        return self.agreement or self.project
+
+    def allowed_supports(self) -> dict[str, str]:
+        return PROJECT_SUPPORTS if self.project_id or self.project else AGREEMENT_SUPPORTS
+
+    def clean(self):
+        errors = {}
+        unknown = set(self.supports) - set(self.allowed_supports())
+        if unknown:
+            errors["supports"] = f"Unknown field(s): {', '.join(sorted(unknown))}."
+        if self.is_inferred and not self.inference.strip():
+            errors["inference"] = "Say how the value was inferred."
+        if self.source_id and not self.source.is_english and not self.translation.strip():
+            errors["translation"] = "The source is not in English: add an English translation."
+        if errors:
+            raise ValidationError(errors)
+
+    def locate_quote(self) -> None:
+        span = find_quote(self.source.captured_text, self.quote)
+        self.quote_found = span is not None
+        self.quote_start, self.quote_end = span or (None, None)
+
+    def save(self, *args, **kwargs):
+        self.locate_quote()
+        super().save(*args, **kwargs)

@@ -1,0 +1,170 @@
+"""What agreements and projects share: status, review, provenance coverage, search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Substr
+
+from curation.models.references import ReferencedModel
+from curation.text import fold_for_search, search_words
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    VERIFIED = "verified", "Verified"
+    RETRACTED = "retracted", "Retracted"
+
+
+class RecordQuerySet(models.QuerySet):
+    def public(self) -> RecordQuerySet:
+        """The records the public may see: verified ones, and nothing else."""
+        return self.filter(status=Status.VERIFIED)
+
+    def involving(self, organizations: models.QuerySet) -> RecordQuerySet:
+        """Records with any of organizations among their parties or participants."""
+        link = self.model._meta.get_field(self.model.LINKS).related_model
+        record_field = self.model._meta.get_field(self.model.LINKS).field.name
+        return self.filter(
+            Exists(link.objects.filter(organization__in=organizations, **{record_field: OuterRef("pk")}))
+        )
+
+    def in_countries(self, codes: list[str]) -> RecordQuerySet:
+        """Records involving these countries, through an organization of theirs or of a predecessor."""
+        from curation.models.organizations import Organization
+
+        return self.involving(Organization.objects.in_countries(codes))
+
+    def in_field(self, slug: str) -> RecordQuerySet:
+        through = self.model.fields.through
+        return self.filter(
+            Exists(through.objects.filter(
+                fieldofcooperation__slug=slug, **{self.model._meta.model_name: OuterRef("pk")}
+            ))
+        )
+
+    def in_year(self, year: str) -> RecordQuerySet:
+        if not (len(year) == 4 and year.isdigit()):
+            return self.none()
+        return self.filter(**{f"{self.model.DATE_FIELD}__startswith": year})
+
+    def years(self) -> list[str]:
+        """The years that records have dates in, latest first."""
+        field = self.model.DATE_FIELD
+        return list(
+            self.exclude(**{field: ""}).annotate(year=Substr(field, 1, 4))
+            .order_by("-year").values_list("year", flat=True).distinct()
+        )
+
+    def search(self, query: str) -> RecordQuerySet:
+        """Every word of query, ignoring case and diacritics, in titles, summary or parties."""
+        for word in search_words(query):
+            self = self.filter(search_text__contains=word)
+        return self
+
+
+@dataclass(frozen=True)
+class FieldCoverage:
+    field: str
+    label: str
+    has_value: bool
+    supported: bool
+
+    @property
+    def state(self) -> str:
+        if not self.has_value:
+            return "missing"
+        return "supported" if self.supported else "unsupported"
+
+
+class Record(ReferencedModel):
+    """An agreement or project: curated by editors, verified by a reviewer, then public."""
+
+    # Fields whose value must rest on a found quote before the record can be verified.
+    KEY_FIELDS: dict[str, str] = {}
+    LINKS = ""  # the reverse name of the party or participant links
+    DATE_FIELD = ""  # the date that places the record in time
+    # Fields an editor may change without the record needing review again.
+    NON_CONTENT_FIELDS = {"internal_notes"}
+
+    title_en = models.CharField("title (English)", max_length=500)
+    title_original = models.CharField(
+        "title (original language)", max_length=500, blank=True,
+        help_text="As the source writes it, when it is not English.",
+    )
+    original_language = models.CharField(max_length=12, blank=True, help_text="en, vi, ru, …")
+    summary = models.TextField(blank=True)
+    fields = models.ManyToManyField(
+        "curation.FieldOfCooperation", blank=True, related_name="%(class)ss",
+        verbose_name="fields of cooperation",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    retraction_reason = models.TextField(blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    internal_notes = models.TextField(blank=True, help_text="For curators only; never public.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    search_text = models.TextField(blank=True, editable=False)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title_en}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse(f"curation:{self._meta.model_name}-detail", args=[self.reference])
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == Status.VERIFIED
+
+    def organizations(self):
+        """The parties or participants, as Organization objects (prefetch-friendly)."""
+        raise NotImplementedError
+
+    def key_field_has_value(self, field: str) -> bool:
+        return bool(getattr(self, field))
+
+    def coverage(self) -> list[FieldCoverage]:
+        """For each key field: does it have a value, and does a found quote support it?"""
+        supported = {
+            field
+            for citation in self.citations.all()
+            if citation.quote_found
+            for field in citation.supports
+        }
+        return [
+            FieldCoverage(field, label, self.key_field_has_value(field), field in supported)
+            for field, label in self.KEY_FIELDS.items()
+        ]
+
+    def uncovered_fields(self) -> list[FieldCoverage]:
+        return [item for item in self.coverage() if item.state != "supported"]
+
+    def source_count(self) -> int:
+        return len({citation.source_id for citation in self.citations.all()})
+
+    def search_parts(self) -> list[str]:
+        parts = [self.reference, self.title_en, self.title_original, self.summary]
+        if self.pk:
+            for organization in self.organizations():
+                parts += [organization.name, organization.name_original, organization.acronym]
+        return parts
+
+    def update_derived_fields(self) -> None:
+        self.search_text = fold_for_search(" ".join(filter(None, self.search_parts())))

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class FieldOfCooperation(models.Model):
+    """A shared term for what cooperation covers: nuclear energy, biotechnology, space, …"""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "field of cooperation"
+        verbose_name_plural = "fields of cooperation"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,32 @@
+"""The Editors and Reviewers groups and what each may do."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+EDITORS = "Editors"
+REVIEWERS = "Reviewers"
+
+_CURATED = ["source", "organization", "fieldofcooperation", "agreement", "project"]
+_LINKS = ["citation", "agreementparty", "agreementrelation", "projectparticipant"]
+
+EDITOR_PERMISSIONS = (
+    [f"{action}_{model}" for model in _CURATED for action in ("view", "add", "change")]
+    + [f"{action}_{model}" for model in _LINKS for action in ("view", "add", "change", "delete")]
+    + ["delete_source", "delete_organization", "delete_fieldofcooperation"]
+)
+REVIEWER_PERMISSIONS = EDITOR_PERMISSIONS + [
+    "verify_agreement",
+    "verify_project",
+    "retract_agreement",
+    "retract_project",
+]
+
+
+def ensure_groups(**kwargs) -> None:
+    """Create or update the groups after every migrate; runs once curation's permissions exist."""
+    for name, codenames in [(EDITORS, EDITOR_PERMISSIONS), (REVIEWERS, REVIEWER_PERMISSIONS)]:
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="curation", codename__in=codenames)
+        )

@@ -1,0 +1,143 @@
+"""The writes that carry curation rules: editing, review, verification, retraction.
+
+The admin, the importers, the seed builder and the tests all call these, so each rule
+(four eyes, coverage before verification, review after an edit) lives here once.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from curation.models import Record, Status
+
+
+class WorkflowRefused(Exception):
+    """A workflow step that the rules do not allow, with a reason a curator can act on."""
+
+    def __init__(self, record: Record, reason: str):
+        self.record = record
+        self.reason = reason
+        super().__init__(f"{record.reference} “{record.title_en}”: {reason}")
+
+
+def _permission(record: Record, action: str) -> str:
+    return f"curation.{action}_{record._meta.model_name}"
+
+
+def _save_with_reason(record: Record, reason: str, by, fields: list[str] | None = None) -> None:
+    record._change_reason = reason
+    record._history_user = by
+    record.save(update_fields=fields)
+
+
+# Set only by the workflow steps below, never by an edit (nor by reverting to an old version).
+WORKFLOW_FIELDS = {
+    "id", "reference", "status", "retraction_reason", "verified_by", "verified_at",
+    "last_edited_by", "created_at", "updated_at", "search_text",
+}
+
+
+def _content_fields(record: Record) -> list[str]:
+    skip = WORKFLOW_FIELDS | record.NON_CONTENT_FIELDS
+    return [field.attname for field in record._meta.concrete_fields if field.name not in skip]
+
+
+def save_record(record: Record, *, by, changed_fields=()) -> None:
+    """Save an editor's change; a change to content sends a verified record back to review.
+
+    changed_fields names what a form changed beyond the record's own columns (its fields
+    of cooperation, say); the columns are compared with the stored record.
+    """
+    with transaction.atomic():
+        content_changed = bool(set(changed_fields) - record.NON_CONTENT_FIELDS)
+        if record._state.adding:
+            content_changed = True
+        else:
+            stored = type(record).objects.select_for_update().get(pk=record.pk)
+            for name in WORKFLOW_FIELDS:
+                field = record._meta.get_field(name)
+                setattr(record, field.attname, getattr(stored, field.attname))
+            content_changed |= any(
+                getattr(record, name) != getattr(stored, name) for name in _content_fields(record)
+            )
+        reason = ""
+        if content_changed:
+            record.last_edited_by = by
+            if record.status == Status.VERIFIED:
+                record.status = Status.IN_REVIEW
+                reason = "Content changed after verification: back in review."
+        _save_with_reason(record, reason, by)
+
+
+def record_related_edit(record: Record, *, by) -> None:
+    """A party, participant, relation or citation of record changed: the same rule applies."""
+    record.refresh_from_db()
+    if record.last_edited_by_id == by.pk and record.status != Status.VERIFIED:
+        return
+    record.last_edited_by = by
+    reason = ""
+    if record.status == Status.VERIFIED:
+        record.status = Status.IN_REVIEW
+        reason = "Linked data changed after verification: back in review."
+    _save_with_reason(record, reason, by, ["last_edited_by", "status"])
+
+
+def submit_for_review(record: Record, *, by) -> None:
+    if record.status != Status.DRAFT:
+        raise WorkflowRefused(record, f"it is {record.get_status_display().lower()}, not a draft.")
+    record.status = Status.IN_REVIEW
+    _save_with_reason(record, "Submitted for review.", by, ["status"])
+
+
+def verification_problems(record: Record, *, by) -> list[str]:
+    """Why by may not verify record now; empty when verification is allowed."""
+    if not by.has_perm(_permission(record, "verify")):
+        return ["you do not have permission to verify records."]
+    if record.status == Status.VERIFIED:
+        return ["it is already verified."]
+    if record.status != Status.IN_REVIEW:
+        return [f"it is {record.get_status_display().lower()}; only records in review are verified."]
+    problems = []
+    if record.last_edited_by_id == by.pk:
+        problems.append("you edited it last; another reviewer must verify it (four eyes).")
+    uncovered = record.uncovered_fields()
+    if uncovered:
+        listing = ", ".join(f"{item.label} ({item.state})" for item in uncovered)
+        problems.append(f"these key fields lack a found quote: {listing}.")
+    return problems
+
+
+def verify_record(record: Record, *, by) -> None:
+    with transaction.atomic():
+        record = type(record).objects.select_for_update().get(pk=record.pk)
+        problems = verification_problems(record, by=by)
+        if problems:
+            raise WorkflowRefused(record, " ".join(problems))
+        record.status = Status.VERIFIED
+        record.verified_by = by
+        record.verified_at = timezone.now()
+        _save_with_reason(record, "Verified.", by, ["status", "verified_by", "verified_at"])
+
+
+def retract_record(record: Record, *, by, reason: str) -> None:
+    """Withdraw a record from the public, keeping it and saying why."""
+    if not by.has_perm(_permission(record, "retract")):
+        raise WorkflowRefused(record, "you do not have permission to retract records.")
+    if not reason.strip():
+        raise WorkflowRefused(record, "a retraction needs a reason.")
+    if record.status == Status.RETRACTED:
+        raise WorkflowRefused(record, "it is already retracted.")
+    record.status = Status.RETRACTED
+    record.retraction_reason = reason.strip()
+    _save_with_reason(record, f"Retracted: {reason.strip()}", by, ["status", "retraction_reason"])
+
+
+def reopen_record(record: Record, *, by) -> None:
+    """Put a retracted record back in review, so it can be corrected and verified again."""
+    if not by.has_perm(_permission(record, "retract")):
+        raise WorkflowRefused(record, "you do not have permission to reopen retracted records.")
+    if record.status != Status.RETRACTED:
+        raise WorkflowRefused(record, "only retracted records are reopened.")
+    record.status = Status.IN_REVIEW
+    _save_with_reason(record, "Reopened for review.", by, ["status"])

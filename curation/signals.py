@@ -1,0 +1,62 @@
+"""Keep the search columns current when the names they copy change.
+
+Derived data only: the curation rules themselves are in services.py.
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from curation.models import Agreement, AgreementParty, Organization, Project, ProjectParticipant
+
+
+def refresh_search_text(records) -> None:
+    records = list(records)
+    for record in records:
+        record.update_derived_fields()
+    if records:
+        type(records[0]).objects.bulk_update(records, ["search_text"])
+
+
+def _record_link_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    if sender is AgreementParty:
+        records = Agreement.objects.filter(pk=instance.agreement_id)
+        links = "party_links__organization"
+    else:
+        records = Project.objects.filter(pk=instance.project_id)
+        links = "participant_links__organization"
+    refresh_search_text(records.prefetch_related(links))
+
+
+def _organization_saved(sender, instance, raw=False, created=False, **kwargs):
+    if raw or created:
+        return
+    for predecessor in instance.predecessors.all():
+        predecessor.save(update_fields=["lineage_country"])
+    refresh_search_text(
+        Agreement.objects.filter(party_links__organization=instance).distinct()
+        .prefetch_related("party_links__organization")
+    )
+    refresh_search_text(
+        Project.objects.filter(participant_links__organization=instance).distinct()
+        .prefetch_related("participant_links__organization")
+    )
+
+
+def _skip_history_for_fixture_rows(sender, instance, raw=False, **kwargs):
+    # loaddata brings its own history rows; simple-history would add another when loaddata
+    # sets the many-to-many fields (its m2m_changed handler cannot see raw), with an id that
+    # collides with the fixture's on PostgreSQL.
+    if raw:
+        instance.skip_history_when_saving = True
+
+
+def connect() -> None:
+    for record in (Agreement, Project):
+        pre_save.connect(_skip_history_for_fixture_rows, sender=record)
+    for link in (AgreementParty, ProjectParticipant):
+        post_save.connect(_record_link_changed, sender=link)
+        post_delete.connect(_record_link_changed, sender=link)
+    post_save.connect(_organization_saved, sender=Organization)

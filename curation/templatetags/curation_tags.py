@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django import template
+
+from curation.dates import PartialDate
+
+register = template.Library()
+
+
+@register.filter
+def partial_date(value: str) -> str:
+    """"1959-03-07" -> "7 March 1959", "2014-11" -> "November 2014"; never an invented day."""
+    if not value:
+        return ""
+    try:
+        return PartialDate.parse(value).humanize()
+    except ValueError:
+        return value

@@ -1,0 +1,61 @@
+"""Text folding: matching quotes against captured sources, and accent-blind search."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+# Typographic variants an editor's keyboard or a web page may swap for the plain ones.
+_TYPOGRAPHIC = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+        "\u2026": "...",
+    }
+)
+_SEARCH_LETTERS = str.maketrans({"đ": "d", "Đ": "d", "ł": "l", "ø": "o", "ß": "ss"})
+
+
+def _fold_for_matching(text: str) -> tuple[str, list[int]]:
+    """Return text folded for quote matching, and for each folded character its index in text.
+
+    Characters are decomposed one by one (NFKD), so NFC and NFD spellings of Vietnamese
+    letters fold alike; whitespace is dropped altogether, because captured web text often
+    loses or doubles spaces ("toFrance").
+    """
+    folded: list[str] = []
+    origins: list[int] = []
+    for index, char in enumerate(text):
+        for piece in unicodedata.normalize("NFKD", char).translate(_TYPOGRAPHIC):
+            if not piece.isspace():
+                folded.append(piece)
+                origins.append(index)
+    return "".join(folded), origins
+
+
+def find_quote(text: str, quote: str) -> tuple[int, int] | None:
+    """Where quote stands in text as (start, end) indices of text, or None if it is absent."""
+    folded_quote, _ = _fold_for_matching(quote)
+    if not folded_quote:
+        return None
+    folded_text, origins = _fold_for_matching(text)
+    position = folded_text.find(folded_quote)
+    if position < 0:
+        return None
+    return origins[position], origins[position + len(folded_quote) - 1] + 1
+
+
+def fold_for_search(text: str) -> str:
+    """Lower-case text without diacritics and with single spaces: "Việt - Nga" -> "viet - nga"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SEARCH_LETTERS))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.translate(_TYPOGRAPHIC).casefold().split())
+
+
+def search_words(query: str) -> list[str]:
+    return fold_for_search(query).split()
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,70 @@
+"""An editor records an agreement with its evidence, a reviewer verifies it, the public reads it."""
+
+from curation.accounts import ensure_user
+from curation.models import Agreement, Status
+from curation.roles import EDITORS, REVIEWERS
+from tests.conftest import AGREEMENT_QUOTE, make_organization, make_source
+
+
+def log_in(page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+def choose(page, container: str, typed: str, option: str) -> None:
+    """Pick a value in the admin's autocomplete (select2) widget inside container."""
+    page.locator(f"{container} .select2-selection").first.click()
+    page.locator(".select2-search__field").last.fill(typed)
+    page.locator(".select2-results__option", has_text=option).first.click()
+
+
+def run_action(page, live_server, action: str, reference: str) -> str:
+    page.goto(f"{live_server.url}/admin/curation/agreement/")
+    row = page.locator("#result_list tr", has_text=reference)
+    row.locator("input.action-select").check()
+    page.select_option("select[name=action]", action)
+    page.click("button[name=index]")
+    return page.locator("ul.messagelist").inner_text()
+
+
+def test_editor_records_reviewer_verifies_public_reads(transactional_db, live_server, new_page, screenshot):
+    for name, group in [("alice", EDITORS), ("rita", REVIEWERS)]:
+        user = ensure_user(name, [group])
+        user.set_password(f"{name}-password-1")
+        user.save()
+    make_organization("Vietnam", name_original="Việt Nam", country="VN")
+    make_source(title="Vietnam-Russia cooperation article")
+
+    editor = new_page()
+    log_in(editor, live_server, "alice", "alice-password-1")
+    editor.goto(f"{live_server.url}/admin/curation/agreement/add/")
+    editor.fill("#id_title_en", "Agreement on building the nuclear centre")
+    editor.select_option("#id_kind", "intergovernmental_agreement")
+    editor.fill("#id_date_signed", "2011-11-21")
+    choose(editor, "#party_links-0", "viet nam", "Vietnam")
+    choose(editor, "#citations-0", "vietnam-russia", "Vietnam-Russia cooperation article")
+    editor.fill("#id_citations-0-quote", AGREEMENT_QUOTE)
+    for field in ("title", "date_signed", "parties"):
+        editor.check(f"input[name='citations-0-supports'][value='{field}']")
+    editor.click("input[name=_save]")
+    editor.wait_for_selector("ul.messagelist")
+    agreement = Agreement.objects.get()
+    assert agreement.citations.get().quote_found
+    assert "submitted for review" in run_action(editor, live_server, "submit_for_review", agreement.reference)
+    refused = run_action(editor, live_server, "verify", agreement.reference)
+    assert "permission" in refused
+
+    reviewer = new_page()
+    log_in(reviewer, live_server, "rita", "rita-password-1")
+    assert "1 agreement verified." in run_action(reviewer, live_server, "verify", agreement.reference)
+    assert Agreement.objects.get().status == Status.VERIFIED
+
+    reader = new_page()
+    reader.goto(f"{live_server.url}/agreements/")
+    reader.click("text=Agreement on building the nuclear centre")
+    assert "21 November 2011" in reader.content()
+    assert reader.locator("blockquote", has_text="the Governments of Vietnam and Russia").count() == 1
+    screenshot(reader, "agreement-detail-desktop")
