@@ -36,8 +36,8 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="")
     if not SECRET_KEY:
         raise ImproperlyConfigured(
-            "SECRET_KEY is required when DJANGO_DEBUG is off: "
-            "set it to a long random value (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            "SECRET_KEY is required when DJANGO_DEBUG is off: set it to a long random value, "
+            "e.g. from python -c 'import secrets; print(secrets.token_urlsafe(50))'."
         )
 
 ALLOWED_HOSTS = env.list(

@@ -32,7 +32,9 @@ class PartialDate:
             try:
                 datetime.date(year, month, day)
             except ValueError:
-                raise ValueError(f"“{value}” is not a real date: {year}-{month:02d} has no day {day}.")
+                raise ValueError(
+                    f"“{value}” is not a real date: {year}-{month:02d} has no day {day}."
+                ) from None
         return cls(year, month, day)
 
     @property

@@ -33,8 +33,16 @@ def _save_with_reason(record: Record, reason: str, by, fields: list[str] | None 
 
 # Set only by the workflow steps below, never by an edit (nor by reverting to an old version).
 WORKFLOW_FIELDS = {
-    "id", "reference", "status", "retraction_reason", "verified_by", "verified_at",
-    "last_edited_by", "created_at", "updated_at", "search_text",
+    "id",
+    "reference",
+    "status",
+    "retraction_reason",
+    "verified_by",
+    "verified_at",
+    "last_edited_by",
+    "created_at",
+    "updated_at",
+    "search_text",
 }
 
 
@@ -97,7 +105,9 @@ def verification_problems(record: Record, *, by) -> list[str]:
     if record.status == Status.VERIFIED:
         return ["it is already verified."]
     if record.status != Status.IN_REVIEW:
-        return [f"it is {record.get_status_display().lower()}; only records in review are verified."]
+        return [
+            f"it is {record.get_status_display().lower()}; only records in review are verified."
+        ]
     problems = []
     if record.last_edited_by_id == by.pk:
         problems.append("you edited it last; another reviewer must verify it (four eyes).")

@@ -36,11 +36,13 @@ def _organization_saved(sender, instance, raw=False, created=False, **kwargs):
     for predecessor in instance.predecessors.all():
         predecessor.save(update_fields=["lineage_country"])
     refresh_search_text(
-        Agreement.objects.filter(party_links__organization=instance).distinct()
+        Agreement.objects.filter(party_links__organization=instance)
+        .distinct()
         .prefetch_related("party_links__organization")
     )
     refresh_search_text(
-        Project.objects.filter(participant_links__organization=instance).distinct()
+        Project.objects.filter(participant_links__organization=instance)
+        .distinct()
         .prefetch_related("participant_links__organization")
     )
 

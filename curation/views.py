@@ -57,10 +57,14 @@ class AgreementDetail(AgreementMixin, PublicDetail):
     template_name = "curation/agreement_detail.html"
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related(
-            Prefetch("relations", queryset=_public_relations("other")),
-            Prefetch("incoming_relations", queryset=_public_relations("agreement")),
-            Prefetch("projects", queryset=Project.objects.public()),
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch("relations", queryset=_public_relations("other")),
+                Prefetch("incoming_relations", queryset=_public_relations("agreement")),
+                Prefetch("projects", queryset=Project.objects.public()),
+            )
         )
 
 
@@ -68,8 +72,10 @@ class ProjectDetail(ProjectMixin, PublicDetail):
     template_name = "curation/project_detail.html"
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related(
-            Prefetch("agreements", queryset=Agreement.objects.public())
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(Prefetch("agreements", queryset=Agreement.objects.public()))
         )
 
 

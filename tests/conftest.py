@@ -74,7 +74,9 @@ def make_agreement(editor, *, covered: bool = True, status=Status.IN_REVIEW, **v
     AgreementParty.objects.create(agreement=agreement, organization=make_organization())
     if covered:
         Citation.objects.create(
-            agreement=agreement, source=make_source(), quote=AGREEMENT_QUOTE,
+            agreement=agreement,
+            source=make_source(),
+            quote=AGREEMENT_QUOTE,
             supports=["title", "date_signed", "parties"],
         )
     Agreement.objects.filter(pk=agreement.pk).update(status=status)
@@ -90,7 +92,8 @@ def make_project(editor, *, covered: bool = True, status=Status.IN_REVIEW, **val
     ProjectParticipant.objects.create(project=project, organization=make_organization())
     if covered:
         Citation.objects.create(
-            project=project, source=make_source(),
+            project=project,
+            source=make_source(),
             quote="The Ministry of Science and Technology is its investor.",
             supports=["title", "participants"],
         )

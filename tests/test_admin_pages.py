@@ -36,14 +36,14 @@ def admin_urls(model) -> list[str]:
     info = model._meta.app_label, model._meta.model_name
     obj = model.objects.first()
     urls = [
-        reverse("admin:%s_%s_changelist" % info) + "?q=viet+nga",
-        reverse("admin:%s_%s_changelist" % info),
-        reverse("admin:%s_%s_add" % info),
+        reverse("admin:{}_{}_changelist".format(*info)) + "?q=viet+nga",
+        reverse("admin:{}_{}_changelist".format(*info)),
+        reverse("admin:{}_{}_add".format(*info)),
     ]
     if obj is not None:
         urls += [
-            reverse("admin:%s_%s_change" % info, args=[obj.pk]),
-            reverse("admin:%s_%s_history" % info, args=[obj.pk]),
+            reverse("admin:{}_{}_change".format(*info), args=[obj.pk]),
+            reverse("admin:{}_{}_history".format(*info), args=[obj.pk]),
         ]
     return urls
 
@@ -64,10 +64,15 @@ def test_autocomplete_finds_organizations_without_diacritics(client, alice):
 
     make_organization("Vietnam", name_original="Việt Nam")
     client.force_login(alice)
-    response = client.get(reverse("admin:autocomplete"), {
-        "term": "viet nam", "app_label": "curation", "model_name": "agreementparty",
-        "field_name": "organization",
-    })
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "viet nam",
+            "app_label": "curation",
+            "model_name": "agreementparty",
+            "field_name": "organization",
+        },
+    )
     assert [r["text"] for r in response.json()["results"]] == ["Vietnam"]
 
 
@@ -119,5 +124,9 @@ def test_changelist_skips_the_unfiltered_count(client, superuser, alice):
     url = reverse("admin:curation_agreement_changelist")
     with CaptureQueriesContext(connection) as queries:
         client.get(url, {"status": "in_review"})
-    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and "curation_agreement" in q["sql"]]
+    counts = [
+        q["sql"]
+        for q in queries
+        if "COUNT(" in q["sql"].upper() and "curation_agreement" in q["sql"]
+    ]
     assert len(counts) == 1

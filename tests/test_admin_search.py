@@ -22,8 +22,11 @@ def test_viet_nga_finds_viet_dash_nga(client, alice):
 
 def test_records_are_found_by_party_name_or_acronym_without_diacritics(client, alice):
     agreement = make_agreement(alice, title_en="Thỏa thuận hợp tác về năng lượng")
-    ministry = make_organization("Ministry of Science and Technology (Vietnam)", acronym="MOST",
-                                 name_original="Bộ Khoa học và Công nghệ")
+    ministry = make_organization(
+        "Ministry of Science and Technology (Vietnam)",
+        acronym="MOST",
+        name_original="Bộ Khoa học và Công nghệ",
+    )
     agreement.party_links.create(organization=ministry)
     make_agreement(alice, title_en="Something else")
     client.force_login(alice)

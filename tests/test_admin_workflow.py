@@ -20,13 +20,21 @@ def messages_of(response) -> list[str]:
 
 def agreement_form(**values) -> dict:
     data = {
-        "title_en": "Agreement on nuclear cooperation", "title_original": "",
-        "original_language": "", "kind": "intergovernmental_agreement",
-        "date_signed": "2011-11-21", "place": "", "signed_by": "", "summary": "",
+        "title_en": "Agreement on nuclear cooperation",
+        "title_original": "",
+        "original_language": "",
+        "kind": "intergovernmental_agreement",
+        "date_signed": "2011-11-21",
+        "place": "",
+        "signed_by": "",
+        "summary": "",
         "internal_notes": "",
-        "party_links-TOTAL_FORMS": "0", "party_links-INITIAL_FORMS": "0",
-        "relations-TOTAL_FORMS": "0", "relations-INITIAL_FORMS": "0",
-        "citations-TOTAL_FORMS": "0", "citations-INITIAL_FORMS": "0",
+        "party_links-TOTAL_FORMS": "0",
+        "party_links-INITIAL_FORMS": "0",
+        "relations-TOTAL_FORMS": "0",
+        "relations-INITIAL_FORMS": "0",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
     }
     data.update(values)
     return data
@@ -35,12 +43,20 @@ def agreement_form(**values) -> dict:
 def test_editor_creates_an_agreement_with_party_and_citation(client, alice):
     client.force_login(alice)
     state, source = make_organization("Vietnam"), make_source()
-    response = client.post(reverse("admin:curation_agreement_add"), agreement_form(**{
-        "party_links-TOTAL_FORMS": "1", "party_links-0-organization": state.pk,
-        "party_links-0-role": "signatory",
-        "citations-TOTAL_FORMS": "1", "citations-0-source": source.pk,
-        "citations-0-quote": AGREEMENT_QUOTE, "citations-0-supports": ["title", "parties"],
-    }))
+    response = client.post(
+        reverse("admin:curation_agreement_add"),
+        agreement_form(
+            **{
+                "party_links-TOTAL_FORMS": "1",
+                "party_links-0-organization": state.pk,
+                "party_links-0-role": "signatory",
+                "citations-TOTAL_FORMS": "1",
+                "citations-0-source": source.pk,
+                "citations-0-quote": AGREEMENT_QUOTE,
+                "citations-0-supports": ["title", "parties"],
+            }
+        ),
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     agreement = Agreement.objects.get()
     assert agreement.status == Status.DRAFT and agreement.last_edited_by == alice
@@ -73,9 +89,12 @@ def test_reviewer_cannot_verify_their_own_edit(client, alice, rita):
     client.force_login(rita)
     client.post(
         reverse("admin:curation_agreement_change", args=[agreement.pk]),
-        agreement_form(title_en="Retitled by the reviewer", **{
-            "party_links-TOTAL_FORMS": "0",
-        }),
+        agreement_form(
+            title_en="Retitled by the reviewer",
+            **{
+                "party_links-TOTAL_FORMS": "0",
+            },
+        ),
     )
     response = run_action(client, "verify", [agreement])
     assert any("four eyes" in m for m in messages_of(response))
@@ -104,22 +123,33 @@ def test_editing_a_verified_record_in_the_admin_sends_it_to_review(client, alice
     assert agreement.status == Status.IN_REVIEW and agreement.last_edited_by == eve
 
 
-def test_changing_only_a_citation_inline_sends_a_verified_record_to_review(client, alice, rita, eve):
+def test_changing_only_a_citation_inline_sends_a_verified_record_to_review(
+    client, alice, rita, eve
+):
     agreement = make_agreement(alice)
     client.force_login(rita)
     run_action(client, "verify", [agreement])
     citation = agreement.citations.get()
     party = agreement.party_links.get()
     client.force_login(eve)
-    form = agreement_form(title_en=agreement.title_en, **{
-        "party_links-TOTAL_FORMS": "1", "party_links-INITIAL_FORMS": "1",
-        "party_links-0-id": party.pk, "party_links-0-agreement": agreement.pk,
-        "party_links-0-organization": party.organization_id, "party_links-0-role": "signatory",
-        "citations-TOTAL_FORMS": "1", "citations-INITIAL_FORMS": "1",
-        "citations-0-id": citation.pk, "citations-0-agreement": agreement.pk,
-        "citations-0-source": citation.source_id, "citations-0-quote": "A different quote",
-        "citations-0-supports": ["title"],
-    })
+    form = agreement_form(
+        title_en=agreement.title_en,
+        **{
+            "party_links-TOTAL_FORMS": "1",
+            "party_links-INITIAL_FORMS": "1",
+            "party_links-0-id": party.pk,
+            "party_links-0-agreement": agreement.pk,
+            "party_links-0-organization": party.organization_id,
+            "party_links-0-role": "signatory",
+            "citations-TOTAL_FORMS": "1",
+            "citations-INITIAL_FORMS": "1",
+            "citations-0-id": citation.pk,
+            "citations-0-agreement": agreement.pk,
+            "citations-0-source": citation.source_id,
+            "citations-0-quote": "A different quote",
+            "citations-0-supports": ["title"],
+        },
+    )
     response = client.post(reverse("admin:curation_agreement_change", args=[agreement.pk]), form)
     assert response.status_code == 302
     agreement.refresh_from_db()
@@ -135,7 +165,9 @@ def test_retract_asks_for_a_reason_then_keeps_it(client, alice, rita):
     response = run_action(client, "retract", [agreement], apply="1", reason="Duplicate of AGR-9")
     assert "1 agreement retracted." in messages_of(response)
     agreement.refresh_from_db()
-    assert agreement.status == Status.RETRACTED and agreement.retraction_reason == "Duplicate of AGR-9"
+    assert (
+        agreement.status == Status.RETRACTED and agreement.retraction_reason == "Duplicate of AGR-9"
+    )
 
 
 def test_reverting_to_an_old_verified_version_does_not_verify(client, alice, rita, eve):
@@ -162,7 +194,9 @@ def test_deleting_a_source_that_records_cite_is_refused(client, alice):
     agreement = make_agreement(alice)
     source = agreement.citations.get().source
     client.force_login(alice)
-    response = client.post(reverse("admin:curation_source_delete", args=[source.pk]), {"post": "yes"})
+    response = client.post(
+        reverse("admin:curation_source_delete", args=[source.pk]), {"post": "yes"}
+    )
     assert b"protected" in response.content or b"would require deleting" in response.content
     assert Source.objects.filter(pk=source.pk).exists()
 
@@ -180,7 +214,9 @@ def test_deleting_an_organization_that_is_a_party_is_refused(client, alice):
 def test_editors_have_no_delete_for_records(client, alice):
     agreement = make_agreement(alice)
     client.force_login(alice)
-    response = client.post(reverse("admin:curation_agreement_delete", args=[agreement.pk]), {"post": "yes"})
+    response = client.post(
+        reverse("admin:curation_agreement_delete", args=[agreement.pk]), {"post": "yes"}
+    )
     assert response.status_code == 403
     assert Agreement.objects.filter(pk=agreement.pk).exists()
 

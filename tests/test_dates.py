@@ -22,7 +22,9 @@ def test_partial_dates_keep_their_precision(written, stored, precision, shown):
     assert date.humanize() == shown
 
 
-@pytest.mark.parametrize("impossible", ["2025-02-30", "2023-02-29", "2014-13", "2014-00", "March 1959", "59", ""])
+@pytest.mark.parametrize(
+    "impossible", ["2025-02-30", "2023-02-29", "2014-13", "2014-00", "March 1959", "59", ""]
+)
 def test_impossible_or_malformed_dates_are_refused(impossible):
     with pytest.raises(ValueError):
         PartialDate.parse(impossible)
@@ -41,7 +43,10 @@ def test_model_validation_names_the_bad_date(db):
 
 def test_month_precision_dates_sort_between_their_neighbours():
     assert sorted(["2014-11-05", "2014-11", "2014", "2013-12-31"]) == [
-        "2013-12-31", "2014", "2014-11", "2014-11-05",
+        "2013-12-31",
+        "2014",
+        "2014-11",
+        "2014-11-05",
     ]
 
 
@@ -52,4 +57,7 @@ def test_template_filter_shows_a_month_without_inventing_a_day():
 
 def test_range_of_a_partial_date():
     month = PartialDate.parse("2024-02")
-    assert (month.earliest().isoformat(), month.latest().isoformat()) == ("2024-02-01", "2024-02-29")
+    assert (month.earliest().isoformat(), month.latest().isoformat()) == (
+        "2024-02-01",
+        "2024-02-29",
+    )

@@ -13,7 +13,9 @@ ALL_STATUSES = [Status.DRAFT, Status.IN_REVIEW, Status.VERIFIED, Status.RETRACTE
 
 
 @pytest.mark.parametrize("status", ALL_STATUSES)
-@pytest.mark.parametrize(("make", "kind"), [(make_agreement, "agreement"), (make_project, "project")])
+@pytest.mark.parametrize(
+    ("make", "kind"), [(make_agreement, "agreement"), (make_project, "project")]
+)
 def test_only_verified_records_are_listed_and_shown(client, alice, status, make, kind):
     record = make(alice, status=status, title_en=f"Record in status {status}")
     listing = client.get(reverse(f"curation:{kind}-list")).content.decode()
@@ -57,6 +59,25 @@ def test_hostile_text_is_shown_as_text(client, alice):
         assert "&lt;script&gt;" in page
 
 
+def test_a_source_url_that_is_not_http_is_not_a_link(client, alice):
+    agreement = make_agreement(alice, status=Status.VERIFIED)
+    Source = agreement.citations.get().source.__class__
+    Source.objects.update(url="javascript:alert(1)")
+    page = client.get(agreement.get_absolute_url()).content.decode()
+    assert "javascript:alert" not in page
+    Source.objects.update(url="https://example.org/article")
+    assert (
+        'href="https://example.org/article"'
+        in client.get(agreement.get_absolute_url()).content.decode()
+    )
+
+
+def test_citations_name_the_fields_they_support(client, alice):
+    agreement = make_agreement(alice, status=Status.VERIFIED)
+    page = client.get(agreement.get_absolute_url()).content.decode()
+    assert "Supports: title, date signed, parties." in page
+
+
 def test_a_retracted_record_keeps_its_page_gone(client, alice, rita):
     agreement = make_agreement(alice)
     services.verify_record(agreement, by=rita)
@@ -66,7 +87,9 @@ def test_a_retracted_record_keeps_its_page_gone(client, alice, rita):
     assert Agreement.objects.filter(pk=agreement.pk).exists()
 
 
-@pytest.mark.parametrize(("make", "kind"), [(make_agreement, "agreement"), (make_project, "project")])
+@pytest.mark.parametrize(
+    ("make", "kind"), [(make_agreement, "agreement"), (make_project, "project")]
+)
 def test_public_pages_run_a_fixed_number_of_queries(client, alice, make, kind):
     def queries(url) -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -31,8 +31,13 @@ def test_whitespace_and_typography_are_ignored(text, quote):
 
 
 def test_missing_spaces_in_captured_web_text_still_match():
-    assert find_quote("Vietnam and France signed 12 agreements,including in outer spacecooperation.",
-                      "including in outer space cooperation") is not None
+    assert (
+        find_quote(
+            "Vietnam and France signed 12 agreements,including in outer spacecooperation.",
+            "including in outer space cooperation",
+        )
+        is not None
+    )
 
 
 def test_vietnamese_quote_matches_in_either_unicode_normal_form():
@@ -40,7 +45,7 @@ def test_vietnamese_quote_matches_in_either_unicode_normal_form():
     composed_quote = unicodedata.normalize("NFC", "Thỏa thuận hợp tác về tổ chức")
     span = find_quote(decomposed_text, composed_quote)
     assert span is not None
-    assert unicodedata.normalize("NFC", decomposed_text[span[0]:span[1]]) == composed_quote
+    assert unicodedata.normalize("NFC", decomposed_text[span[0] : span[1]]) == composed_quote
 
 
 def test_a_changed_word_or_missing_diacritic_is_not_found():
@@ -57,7 +62,9 @@ def test_search_folding_drops_case_and_diacritics():
 def test_citation_with_a_quote_not_in_its_source_is_saved_and_flagged(alice):
     agreement = make_agreement(alice, covered=False)
     citation = Citation.objects.create(
-        agreement=agreement, source=make_source(), quote="Words the article never says.",
+        agreement=agreement,
+        source=make_source(),
+        quote="Words the article never says.",
         supports=["title"],
     )
     citation.refresh_from_db()
@@ -75,7 +82,7 @@ def test_fixing_the_source_text_rechecks_its_citations(alice):
     source.save()
     citation.refresh_from_db()
     assert citation.quote_found
-    assert source.captured_text[citation.quote_start:citation.quote_end] == "signed the deal"
+    assert source.captured_text[citation.quote_start : citation.quote_end] == "signed the deal"
 
 
 def test_source_keeps_a_hash_of_its_captured_text(db):
@@ -90,8 +97,10 @@ def test_quote_from_a_non_english_source_needs_a_translation(alice):
     from django.core.exceptions import ValidationError
 
     citation = Citation(
-        agreement=make_agreement(alice, covered=False), quote="Thỏa thuận hợp tác",
-        source=make_source(VIETNAMESE, language="vi"), supports=["title"],
+        agreement=make_agreement(alice, covered=False),
+        quote="Thỏa thuận hợp tác",
+        source=make_source(VIETNAMESE, language="vi"),
+        supports=["title"],
     )
     with pytest.raises(ValidationError) as error:
         citation.full_clean()
@@ -102,8 +111,11 @@ def test_an_inferred_value_must_say_how(alice):
     from django.core.exceptions import ValidationError
 
     citation = Citation(
-        agreement=make_agreement(alice, covered=False), quote="x", source=make_source(),
-        supports=["date_signed"], is_inferred=True,
+        agreement=make_agreement(alice, covered=False),
+        quote="x",
+        source=make_source(),
+        supports=["date_signed"],
+        is_inferred=True,
     )
     with pytest.raises(ValidationError) as error:
         citation.full_clean()

@@ -5,10 +5,17 @@ from curation.roles import EDITORS, REVIEWERS
 
 def test_groups_exist_after_migrate_with_their_permissions(db):
     editors = set(Group.objects.get(name=EDITORS).permissions.values_list("codename", flat=True))
-    reviewers = set(Group.objects.get(name=REVIEWERS).permissions.values_list("codename", flat=True))
+    reviewers = set(
+        Group.objects.get(name=REVIEWERS).permissions.values_list("codename", flat=True)
+    )
     assert {"add_agreement", "change_agreement", "add_citation", "change_source"} <= editors
     assert not {"verify_agreement", "verify_project", "retract_agreement"} & editors
-    assert {"verify_agreement", "verify_project", "retract_agreement", "retract_project"} <= reviewers
+    assert {
+        "verify_agreement",
+        "verify_project",
+        "retract_agreement",
+        "retract_project",
+    } <= reviewers
     assert "delete_agreement" not in editors | reviewers
 
 

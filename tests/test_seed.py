@@ -41,7 +41,8 @@ def test_verified_seed_records_are_covered_and_checked_by_another_person(seed):
 
 def test_partial_dates_and_inferred_date_from_the_seeds(seed):
     assert Agreement.objects.get(date_signed="1959-03-07").organizations()[0].name in {
-        "Democratic Republic of Vietnam", "Soviet Union",
+        "Democratic Republic of Vietnam",
+        "Soviet Union",
     }
     assert Agreement.objects.filter(date_signed="2014-11").exists()
     memorandum = Agreement.objects.get(date_signed="2025-11-20")
@@ -62,7 +63,9 @@ def test_nuclear_centre_implements_the_2011_agreement(seed):
 def test_loading_the_seed_keeps_reference_numbering_going(seed, alice):
     from tests.conftest import make_agreement
 
-    highest = max(int(r.split("-")[1]) for r in Agreement.objects.values_list("reference", flat=True))
+    highest = max(
+        int(r.split("-")[1]) for r in Agreement.objects.values_list("reference", flat=True)
+    )
     assert make_agreement(alice).reference == f"AGR-{highest + 1:04d}"
 
 

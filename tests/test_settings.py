@@ -25,8 +25,13 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_starts_with_a_secret_key_and_allowed_hosts():
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)"
-    result = run_python(code, DJANGO_DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="coop.example.org")
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, settings.ALLOWED_HOSTS)"
+    )
+    result = run_python(
+        code, DJANGO_DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="coop.example.org"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False ['coop.example.org']"
 
@@ -43,7 +48,8 @@ django.setup()
 from django.db import transaction
 from curation.models import ReferenceSequence
 with transaction.atomic():
-    ReferenceSequence.objects.count()  # read first: a deferred transaction would now hold a read lock
+    # Read first: a deferred transaction would now hold a read lock and fail to upgrade it.
+    ReferenceSequence.objects.count()
     time.sleep(0.5)
     ReferenceSequence.objects.create(prefix=sys.argv[1])
 print("ok")
@@ -59,19 +65,27 @@ def sqlite_file(tmp_path_factory):
 
 
 def test_sqlite_file_runs_in_wal_mode(sqlite_file):
-    code = ("import django; django.setup(); from django.db import connection; "
-            "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])")
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"
+    )
     assert run_python(code, DATABASE_URL=sqlite_file).stdout.strip() == "wal"
 
 
 def test_concurrent_sqlite_writers_wait_instead_of_failing(sqlite_file):
     env = {**os.environ, "DATABASE_URL": sqlite_file, "DJANGO_SETTINGS_MODULE": "coop.settings"}
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, name], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, name],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("A", "B", "C")
     ]
     results = [writer.communicate(timeout=120) for writer in writers]
-    for (stdout, stderr), writer in zip(results, writers):
+    for (stdout, stderr), writer in zip(results, writers, strict=True):
         assert writer.returncode == 0 and "database is locked" not in stderr, stderr
         assert stdout.strip() == "ok"

@@ -33,8 +33,10 @@ def test_reviewer_cannot_verify_their_own_edit(rita):
 def test_record_without_found_quotes_for_key_fields_cannot_be_verified(alice, rita):
     agreement = make_agreement(alice, covered=False)
     Citation.objects.create(
-        agreement=agreement, source=make_source("The ministers met."),
-        quote="The ministers signed a treaty.", supports=["title", "date_signed", "parties"],
+        agreement=agreement,
+        source=make_source("The ministers met."),
+        quote="The ministers signed a treaty.",
+        supports=["title", "date_signed", "parties"],
     )
     with pytest.raises(services.WorkflowRefused) as refusal:
         services.verify_record(agreement, by=rita)

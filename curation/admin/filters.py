@@ -13,8 +13,10 @@ class CountryFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         codes = (
-            Organization.objects.exclude(country="").order_by("country")
-            .values_list("country", flat=True).distinct()
+            Organization.objects.exclude(country="")
+            .order_by("country")
+            .values_list("country", flat=True)
+            .distinct()
         )
         return [(code, code) for code in codes]
 

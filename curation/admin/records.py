@@ -30,14 +30,22 @@ COVERAGE_MARKS = {"supported": "✓", "unsupported": "✗", "missing": "–"}
 def citation_form(supportable: dict[str, str]) -> type[forms.ModelForm]:
     class CitationForm(forms.ModelForm):
         supports = forms.MultipleChoiceField(
-            choices=list(supportable.items()), widget=forms.CheckboxSelectMultiple, required=False,
+            choices=list(supportable.items()),
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
             help_text="The fields of the record this quote supports.",
         )
 
         class Meta:
             model = Citation
             fields = [
-                "source", "quote", "translation", "supports", "locator", "is_inferred", "inference",
+                "source",
+                "quote",
+                "translation",
+                "supports",
+                "locator",
+                "is_inferred",
+                "inference",
             ]
             widgets = {
                 "quote": forms.Textarea(attrs={"rows": 3, "cols": 60}),
@@ -101,7 +109,8 @@ class ParticipantInline(admin.TabularInline):
 
 class RetractForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
         help_text="Why the record is withdrawn; kept with the record.",
     )
 
@@ -115,7 +124,12 @@ class RecordAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
     show_full_result_count = False  # the unfiltered second COUNT is slow on large tables
     autocomplete_fields = ["fields"]
     readonly_fields = [
-        "reference", "status", "retraction_reason", "last_edited_by", "verified_by", "verified_at",
+        "reference",
+        "status",
+        "retraction_reason",
+        "last_edited_by",
+        "verified_by",
+        "verified_at",
     ]
     workflow_fieldset = (
         "Review",
@@ -123,17 +137,25 @@ class RecordAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(
-            f"{self.model.LINKS}__organization",
-            Prefetch("citations", queryset=Citation.objects.only(
-                "id", "source_id", "agreement_id", "project_id", "supports", "quote_found"
-            )),
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                f"{self.model.LINKS}__organization",
+                Prefetch(
+                    "citations",
+                    queryset=Citation.objects.only(
+                        "id", "source_id", "agreement_id", "project_id", "supports", "quote_found"
+                    ),
+                ),
+            )
         )
 
     @admin.display(description="provenance")
     def coverage(self, record) -> str:
         return format_html_join(
-            " ", '<span class="coverage-{}" title="{}">{} {}</span>',
+            " ",
+            '<span class="coverage-{}" title="{}">{} {}</span>',
             (
                 (item.state, item.state, item.label, COVERAGE_MARKS[item.state])
                 for item in record.coverage()
@@ -165,7 +187,11 @@ class RecordAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
             except services.WorkflowRefused as refusal:
                 self.message_user(request, f"Not {done}: {refusal}", messages.ERROR)
         if count:
-            noun = self.model._meta.verbose_name if count == 1 else self.model._meta.verbose_name_plural
+            noun = (
+                self.model._meta.verbose_name
+                if count == 1
+                else self.model._meta.verbose_name_plural
+            )
             self.message_user(request, f"{count} {noun} {done}.", messages.SUCCESS)
 
     @admin.action(description="Submit selected records for review")
@@ -181,18 +207,25 @@ class RecordAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
         form = RetractForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             self._apply(
-                request, queryset, services.retract_record, "retracted",
+                request,
+                queryset,
+                services.retract_record,
+                "retracted",
                 reason=form.cleaned_data["reason"],
             )
             return None
-        return TemplateResponse(request, "admin/curation/retract.html", {
-            **self.admin_site.each_context(request),
-            "title": "Retract records",
-            "opts": self.model._meta,
-            "records": queryset,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return TemplateResponse(
+            request,
+            "admin/curation/retract.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Retract records",
+                "opts": self.model._meta,
+                "records": queryset,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     @admin.action(description="Reopen selected retracted records for review")
     def reopen(self, request, queryset):
@@ -202,16 +235,34 @@ class RecordAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
 @admin.register(Agreement)
 class AgreementAdmin(RecordAdmin):
     list_display = [
-        "reference", "title_en", "kind", "date_signed", "organization_names", "status",
-        "coverage", "sources",
+        "reference",
+        "title_en",
+        "kind",
+        "date_signed",
+        "organization_names",
+        "status",
+        "coverage",
+        "sources",
     ]
     list_display_links = ["reference", "title_en"]
     inlines = [PartyInline, RelationInline, AgreementCitationInline]
     fieldsets = [
-        (None, {"fields": [
-            "title_en", "title_original", "original_language", "kind", "date_signed", "place",
-            "signed_by", "fields", "summary",
-        ]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title_en",
+                    "title_original",
+                    "original_language",
+                    "kind",
+                    "date_signed",
+                    "place",
+                    "signed_by",
+                    "fields",
+                    "summary",
+                ]
+            },
+        ),
         RecordAdmin.workflow_fieldset,
     ]
 
@@ -219,16 +270,36 @@ class AgreementAdmin(RecordAdmin):
 @admin.register(Project)
 class ProjectAdmin(RecordAdmin):
     list_display = [
-        "reference", "title_en", "kind", "start", "organization_names", "status", "coverage",
+        "reference",
+        "title_en",
+        "kind",
+        "start",
+        "organization_names",
+        "status",
+        "coverage",
         "sources",
     ]
     list_display_links = ["reference", "title_en"]
     inlines = [ParticipantInline, ProjectCitationInline]
     autocomplete_fields = ["fields", "agreements"]
     fieldsets = [
-        (None, {"fields": [
-            "title_en", "title_original", "original_language", "kind", "start", "end", "location",
-            ("budget_amount", "budget_currency"), "agreements", "fields", "summary",
-        ]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title_en",
+                    "title_original",
+                    "original_language",
+                    "kind",
+                    "start",
+                    "end",
+                    "location",
+                    ("budget_amount", "budget_currency"),
+                    "agreements",
+                    "fields",
+                    "summary",
+                ]
+            },
+        ),
         RecordAdmin.workflow_fieldset,
     ]

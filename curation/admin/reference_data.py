@@ -21,8 +21,18 @@ class SourceAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
     readonly_fields = ["reference", "text_sha256"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = [
-        "reference", "title", "publisher", "author", "url", "published_on", "language", "kind",
-        "captured_text", "captured_at", "text_sha256", "notes",
+        "reference",
+        "title",
+        "publisher",
+        "author",
+        "url",
+        "published_on",
+        "language",
+        "kind",
+        "captured_text",
+        "captured_at",
+        "text_sha256",
+        "notes",
     ]
 
     def get_queryset(self, request):

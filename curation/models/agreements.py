@@ -96,7 +96,9 @@ class AgreementRelation(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="relations")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     other = models.ForeignKey(
-        Agreement, on_delete=models.PROTECT, related_name="incoming_relations",
+        Agreement,
+        on_delete=models.PROTECT,
+        related_name="incoming_relations",
         verbose_name="other agreement",
     )
     history = HistoricalRecords()

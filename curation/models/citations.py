@@ -34,13 +34,21 @@ PROJECT_SUPPORTS = {
 class Citation(models.Model):
     """A source's exact words that support some fields of one agreement or project."""
 
-    source = models.ForeignKey("curation.Source", on_delete=models.PROTECT, related_name="citations")
+    source = models.ForeignKey(
+        "curation.Source", on_delete=models.PROTECT, related_name="citations"
+    )
     agreement = models.ForeignKey(
-        "curation.Agreement", null=True, blank=True, on_delete=models.CASCADE,
+        "curation.Agreement",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="citations",
     )
     project = models.ForeignKey(
-        "curation.Project", null=True, blank=True, on_delete=models.CASCADE,
+        "curation.Project",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="citations",
     )
     quote = models.TextField(help_text="Copied verbatim from the source, typos and all.")
@@ -51,11 +59,14 @@ class Citation(models.Model):
         default=list, blank=True, help_text="The fields of the record this quote supports."
     )
     locator = models.CharField(
-        "where in the source", max_length=255, blank=True,
+        "where in the source",
+        max_length=255,
+        blank=True,
         help_text="Paragraph, page or section, for a reader looking it up.",
     )
     is_inferred = models.BooleanField(
-        "inferred", default=False,
+        "inferred",
+        default=False,
         help_text="The value follows from the quote but is not stated in it.",
     )
     inference = models.TextField(blank=True, help_text="How the value was inferred.")
@@ -77,12 +88,20 @@ class Citation(models.Model):
         excerpt = self.quote if len(self.quote) <= 60 else self.quote[:57] + "…"
         return f"“{excerpt}”"
 
+    def save(self, *args, **kwargs):
+        self.locate_quote()
+        super().save(*args, **kwargs)
+
     @property
     def record(self):
         return self.agreement or self.project
 
     def allowed_supports(self) -> dict[str, str]:
         return PROJECT_SUPPORTS if self.project_id or self.project else AGREEMENT_SUPPORTS
+
+    def supported_labels(self) -> list[str]:
+        labels = self.allowed_supports()
+        return [labels.get(field, field) for field in self.supports]
 
     def clean(self):
         errors = {}
@@ -100,7 +119,3 @@ class Citation(models.Model):
         span = find_quote(self.source.captured_text, self.quote)
         self.quote_found = span is not None
         self.quote_start, self.quote_end = span or (None, None)
-
-    def save(self, *args, **kwargs):
-        self.locate_quote()
-        super().save(*args, **kwargs)

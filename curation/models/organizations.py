@@ -8,15 +8,15 @@ from simple_history.models import HistoricalRecords
 from curation.models.references import ReferencedModel
 from curation.text import fold_for_search
 
-country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 two-letter code in capitals, e.g. VN.")
+country_code = RegexValidator(
+    r"^[A-Z]{2}$", "Use an ISO 3166 two-letter code in capitals, e.g. VN."
+)
 
 
 class OrganizationQuerySet(models.QuerySet):
     def in_countries(self, codes: list[str]) -> OrganizationQuerySet:
         """Organizations of these countries, including those of their predecessor states."""
-        return self.filter(
-            models.Q(country__in=codes) | models.Q(lineage_country__in=codes)
-        )
+        return self.filter(models.Q(country__in=codes) | models.Q(lineage_country__in=codes))
 
 
 class Organization(ReferencedModel):
@@ -36,21 +36,32 @@ class Organization(ReferencedModel):
 
     name = models.CharField("English name", max_length=255, unique=True)
     name_original = models.CharField(
-        "name in its own language", max_length=255, blank=True,
+        "name in its own language",
+        max_length=255,
+        blank=True,
         help_text="In its own script: Vietnamese with diacritics, Russian in Cyrillic.",
     )
     acronym = models.CharField(max_length=50, blank=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
     country = models.CharField(
-        max_length=2, blank=True, validators=[country_code],
-        help_text="ISO 3166 alpha-2; former states keep theirs (SU, VD). Blank for international bodies.",
+        max_length=2,
+        blank=True,
+        validators=[country_code],
+        help_text="ISO 3166 alpha-2; former states keep theirs (SU, VD). "
+        "Blank for international bodies.",
     )
     successor = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="predecessors",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="predecessors",
         help_text="The state or body that continues this one (Soviet Union → Russia).",
     )
     lineage_country = models.CharField(
-        max_length=2, blank=True, editable=False,
+        max_length=2,
+        blank=True,
+        editable=False,
         help_text="Country of the last successor, so filters by country find former states.",
     )
     search_text = models.TextField(blank=True, editable=False)

@@ -40,12 +40,12 @@ class Project(Record):
         "curation.Organization", through="ProjectParticipant", related_name="projects"
     )
     agreements = models.ManyToManyField(
-        "curation.Agreement", blank=True, related_name="projects",
+        "curation.Agreement",
+        blank=True,
+        related_name="projects",
         verbose_name="implements agreements",
     )
-    history = HistoricalRecords(
-        excluded_fields=_UNTRACKED, m2m_fields=["fields", "agreements"]
-    )
+    history = HistoricalRecords(excluded_fields=_UNTRACKED, m2m_fields=["fields", "agreements"])
 
     class Meta:
         ordering = ["-start", "reference"]

@@ -30,11 +30,15 @@ class RecordQuerySet(models.QuerySet):
         link = self.model._meta.get_field(self.model.LINKS).related_model
         record_field = self.model._meta.get_field(self.model.LINKS).field.name
         return self.filter(
-            Exists(link.objects.filter(organization__in=organizations, **{record_field: OuterRef("pk")}))
+            Exists(
+                link.objects.filter(
+                    organization__in=organizations, **{record_field: OuterRef("pk")}
+                )
+            )
         )
 
     def in_countries(self, codes: list[str]) -> RecordQuerySet:
-        """Records involving these countries, through an organization of theirs or of a predecessor."""
+        """Records involving these countries' organizations, or their predecessors'."""
         from curation.models.organizations import Organization
 
         return self.involving(Organization.objects.in_countries(codes))
@@ -42,9 +46,11 @@ class RecordQuerySet(models.QuerySet):
     def in_field(self, slug: str) -> RecordQuerySet:
         through = self.model.fields.through
         return self.filter(
-            Exists(through.objects.filter(
-                fieldofcooperation__slug=slug, **{self.model._meta.model_name: OuterRef("pk")}
-            ))
+            Exists(
+                through.objects.filter(
+                    fieldofcooperation__slug=slug, **{self.model._meta.model_name: OuterRef("pk")}
+                )
+            )
         )
 
     def in_year(self, year: str) -> RecordQuerySet:
@@ -56,8 +62,11 @@ class RecordQuerySet(models.QuerySet):
         """The years that records have dates in, latest first."""
         field = self.model.DATE_FIELD
         return list(
-            self.exclude(**{field: ""}).annotate(year=Substr(field, 1, 4))
-            .order_by("-year").values_list("year", flat=True).distinct()
+            self.exclude(**{field: ""})
+            .annotate(year=Substr(field, 1, 4))
+            .order_by("-year")
+            .values_list("year", flat=True)
+            .distinct()
         )
 
     def search(self, query: str) -> RecordQuerySet:
@@ -93,13 +102,17 @@ class Record(ReferencedModel):
 
     title_en = models.CharField("title (English)", max_length=500)
     title_original = models.CharField(
-        "title (original language)", max_length=500, blank=True,
+        "title (original language)",
+        max_length=500,
+        blank=True,
         help_text="As the source writes it, when it is not English.",
     )
     original_language = models.CharField(max_length=12, blank=True, help_text="en, vi, ru, …")
     summary = models.TextField(blank=True)
     fields = models.ManyToManyField(
-        "curation.FieldOfCooperation", blank=True, related_name="%(class)ss",
+        "curation.FieldOfCooperation",
+        blank=True,
+        related_name="%(class)ss",
         verbose_name="fields of cooperation",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)

@@ -53,6 +53,11 @@ class Source(ReferencedModel):
         return source
 
     @property
+    def link(self) -> str:
+        """The URL when it is safe to link to (http or https only), else an empty string."""
+        return self.url if self.url.lower().startswith(("http://", "https://")) else ""
+
+    @property
     def is_english(self) -> bool:
         return self.language.lower().split("-")[0] == "en"
 

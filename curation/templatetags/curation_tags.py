@@ -9,7 +9,7 @@ register = template.Library()
 
 @register.filter
 def partial_date(value: str) -> str:
-    """"1959-03-07" -> "7 March 1959", "2014-11" -> "November 2014"; never an invented day."""
+    """ "1959-03-07" -> "7 March 1959", "2014-11" -> "November 2014"; never an invented day."""
     if not value:
         return ""
     try:

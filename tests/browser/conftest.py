@@ -1,4 +1,4 @@
-"""Headless Chromium (Debian's package) driven by Playwright, against pytest-django's live server."""
+"""Headless Chromium (Debian's package) driven by Playwright against the live test server."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Chromium's own calls home fail on this closed network; these flags stop it making them.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

@@ -30,7 +30,9 @@ def run_action(page, live_server, action: str, reference: str) -> str:
     return page.locator("ul.messagelist").inner_text()
 
 
-def test_editor_records_reviewer_verifies_public_reads(transactional_db, live_server, new_page, screenshot):
+def test_editor_records_reviewer_verifies_public_reads(
+    transactional_db, live_server, new_page, screenshot
+):
     for name, group in [("alice", EDITORS), ("rita", REVIEWERS)]:
         user = ensure_user(name, [group])
         user.set_password(f"{name}-password-1")
@@ -53,18 +55,24 @@ def test_editor_records_reviewer_verifies_public_reads(transactional_db, live_se
     editor.wait_for_selector("ul.messagelist")
     agreement = Agreement.objects.get()
     assert agreement.citations.get().quote_found
-    assert "submitted for review" in run_action(editor, live_server, "submit_for_review", agreement.reference)
+    assert "submitted for review" in run_action(
+        editor, live_server, "submit_for_review", agreement.reference
+    )
     refused = run_action(editor, live_server, "verify", agreement.reference)
     assert "permission" in refused
 
     reviewer = new_page()
     log_in(reviewer, live_server, "rita", "rita-password-1")
-    assert "1 agreement verified." in run_action(reviewer, live_server, "verify", agreement.reference)
+    assert "1 agreement verified." in run_action(
+        reviewer, live_server, "verify", agreement.reference
+    )
     assert Agreement.objects.get().status == Status.VERIFIED
 
     reader = new_page()
     reader.goto(f"{live_server.url}/agreements/")
     reader.click("text=Agreement on building the nuclear centre")
     assert "21 November 2011" in reader.content()
-    assert reader.locator("blockquote", has_text="the Governments of Vietnam and Russia").count() == 1
+    assert (
+        reader.locator("blockquote", has_text="the Governments of Vietnam and Russia").count() == 1
+    )
     screenshot(reader, "agreement-detail-desktop")

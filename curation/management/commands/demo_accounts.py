@@ -9,7 +9,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("Demo accounts have known passwords: refusing with DJANGO_DEBUG off.")
+            raise CommandError(
+                "Demo accounts have known passwords: refusing with DJANGO_DEBUG off."
+            )
         self.stdout.write("Demo accounts (log in at http://127.0.0.1:8000/admin/):")
         for username, password, groups, superuser in DEMO_ACCOUNTS:
             user = ensure_user(username, groups, superuser=superuser)
