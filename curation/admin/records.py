@@ -122,6 +122,7 @@ class RecordAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
     list_filter = ["status", "kind", CountryFilter, FieldFilter, YearFilter]
     list_per_page = 50
     show_full_result_count = False  # the unfiltered second COUNT is slow on large tables
+    show_facets = admin.ShowFacets.NEVER  # one COUNT per filter choice, on every list view
     autocomplete_fields = ["fields"]
     readonly_fields = [
         "reference",
@@ -168,7 +169,7 @@ class RecordAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
 
     @admin.display(description="organizations")
     def organization_names(self, record) -> str:
-        return "; ".join(str(organization) for organization in record.organizations())
+        return "; ".join(org.acronym or org.name for org in record.organizations())
 
     def save_model(self, request, obj, form, change):
         services.save_record(obj, by=request.user, changed_fields=form.changed_data)
