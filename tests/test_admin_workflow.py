@@ -227,3 +227,35 @@ def test_citation_inline_shows_whether_the_quote_was_found(client, alice):
     client.force_login(alice)
     page = client.get(reverse("admin:curation_agreement_change", args=[agreement.pk]))
     assert b"quote-found" in page.content and b"NOT FOUND" in page.content
+
+
+def test_editing_or_deleting_a_citation_on_its_own_page_sends_the_record_to_review(
+    client, alice, rita, eve
+):
+    agreement = make_agreement(alice)
+    client.force_login(rita)
+    run_action(client, "verify", [agreement])
+    citation = agreement.citations.get()
+    client.force_login(eve)
+    response = client.post(
+        reverse("admin:curation_citation_change", args=[citation.pk]),
+        {
+            "source": citation.source_id,
+            "agreement": agreement.pk,
+            "quote": "Changed quote",
+            "translation": "",
+            "supports": '["title"]',
+            "locator": "",
+            "inference": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    agreement.refresh_from_db()
+    assert agreement.status == Status.IN_REVIEW and agreement.last_edited_by == eve
+
+    client.force_login(alice)
+    Agreement.objects.filter(pk=agreement.pk).update(status=Status.VERIFIED)
+    client.post(reverse("admin:curation_citation_delete", args=[citation.pk]), {"post": "yes"})
+    agreement.refresh_from_db()
+    assert not Citation.objects.filter(pk=citation.pk).exists()
+    assert agreement.status == Status.IN_REVIEW and agreement.last_edited_by == alice

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
+from curation import services
 from curation.admin.search import FoldedSearchMixin
 from curation.models import Citation, FieldOfCooperation, Organization, Source
 
@@ -70,6 +71,23 @@ class CitationAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     autocomplete_fields = ["source", "agreement", "project"]
     readonly_fields = ["found"]
+
+    def save_model(self, request, obj, form, change):
+        earlier = Citation.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        for record in {obj.record, earlier and earlier.record} - {None}:
+            services.record_related_edit(record, by=request.user)
+
+    def delete_model(self, request, obj):
+        record = obj.record
+        super().delete_model(request, obj)
+        services.record_related_edit(record, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        records = {citation.record for citation in queryset.select_related("agreement", "project")}
+        super().delete_queryset(request, queryset)
+        for record in records:
+            services.record_related_edit(record, by=request.user)
 
     @admin.display(description="record")
     def record_link(self, citation: Citation) -> str:
