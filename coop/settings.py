@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_countries",
     "django_filters",
     "import_export",
     "simple_history",
@@ -80,6 +81,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -121,6 +123,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
@@ -132,6 +136,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 LOGIN_URL = "admin:login"
+
+# The country whose cooperation the database follows: charts show the others as its partners.
+COOP_HOME_COUNTRY = env.str("COOP_HOME_COUNTRY", default="VN")
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 

@@ -7,5 +7,6 @@ admin.site.index_title = "Curate cooperation records"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("curation.urls")),
 ]

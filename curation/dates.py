@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import date_format
 
 _PATTERN = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
 FORMAT_HINT = "YYYY, YYYY-MM or YYYY-MM-DD"
@@ -57,11 +58,12 @@ class PartialDate:
         return "-".join(parts)
 
     def humanize(self) -> str:
-        """As a reader would write it: "7 March 1959", "November 2014", "2000"."""
+        """As a reader writes it, in the active language: "March 7, 1959", "November 2014",
+        "2000"; never with a day or month the source did not give."""
         if self.day:
-            return f"{self.day} {calendar.month_name[self.month]} {self.year}"
+            return date_format(self.earliest(), "DATE_FORMAT")
         if self.month:
-            return f"{calendar.month_name[self.month]} {self.year}"
+            return date_format(self.earliest(), "YEAR_MONTH_FORMAT")
         return str(self.year)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curation import views
+from curation import feeds, views
 
 app_name = "curation"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("agreements/<str:reference>/", views.AgreementDetail.as_view(), name="agreement-detail"),
     path("projects/", views.ProjectList.as_view(), name="project-list"),
     path("projects/<str:reference>/", views.ProjectDetail.as_view(), name="project-detail"),
+    path("organizations/<str:reference>/", views.organization_detail, name="organization-detail"),
+    path("sources/<str:reference>/", views.source_detail, name="source-detail"),
+    path("feed/", feeds.NewlyVerifiedFeed(), name="feed"),
 ]

@@ -1,12 +1,26 @@
-"""The public, read-only pages: only what Record.objects.public() returns is shown."""
+"""The public, read-only site: only what Record.objects.public() returns is ever shown."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db.models import Prefetch
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
-from curation.models import Agreement, AgreementRelation, Citation, Project
+from curation import charts, downloads
+from curation.countries import country_names
+from curation.filters import AgreementFilter, ProjectFilter
+from curation.models import (
+    Agreement,
+    AgreementRelation,
+    Citation,
+    FieldOfCooperation,
+    Organization,
+    Project,
+    Source,
+)
 
 
 def _citations():
@@ -15,45 +29,104 @@ def _citations():
 
 class PublicRecordMixin:
     model: type = None
-    links = ""
 
     def get_queryset(self):
         return self.model.objects.public().prefetch_related(
-            f"{self.links}__organization", "fields", _citations()
+            f"{self.model.LINKS}__organization", "fields", _citations()
         )
 
 
-class AgreementMixin(PublicRecordMixin):
-    model = Agreement
-    links = "party_links"
-
-
-class ProjectMixin(PublicRecordMixin):
-    model = Project
-    links = "participant_links"
-
-
-class PublicList(ListView):
+class PublicList(PublicRecordMixin, ListView):
     paginate_by = 50
     context_object_name = "records"
     template_name = "curation/record_list.html"
+    filterset_class = None
+
+    def get_queryset(self):
+        self.filterset = self.filterset_class(
+            self.request.GET or None, queryset=super().get_queryset()
+        )
+        for problem in self.filterset.error_messages():
+            messages.warning(self.request, problem)
+        return self.filterset.qs
+
+    def get(self, request, *args, **kwargs):
+        download = request.GET.get("format", "")
+        if download in ("csv", "json"):
+            queryset = self.get_queryset()
+            if self.model is Project:
+                queryset = queryset.prefetch_related("agreements")
+            name = self.model._meta.verbose_name_plural
+            return getattr(downloads, f"{download}_response")(queryset, name)
+        if download:
+            messages.warning(request, _("Unknown format “%s”: use csv or json.") % download[:20])
+        return super().get(request, *args, **kwargs)
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number that is not one gets the first page and a message, not a 404.
+        try:
+            return super().paginate_queryset(queryset, page_size)
+        except Http404:
+            messages.warning(self.request, _("There is no such page; showing the first."))
+            paginator = self.get_paginator(queryset, page_size)
+            page = paginator.page(1)
+            return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        without = self.filterset.qs_without
+        names = dict(self.filterset.form.fields["country"].choices)
+        countries = without("country", "match").country_counts()
+        kinds = without("kind").kind_counts()
+        context |= {
+            "filter": self.filterset,
+            "facets": {
+                "country": [(code, names.get(code, code), n) for code, n in countries.items()],
+                "kind": [
+                    (kind, label, kinds[kind])
+                    for kind, label in self.model.Kind.choices
+                    if kind in kinds
+                ],
+                "field": list(_field_facets(without("field"))),
+            },
+            "query_without_page": _query_without(self.request, "page"),
+            "is_agreement": self.model is Agreement,
+        }
+        return context
 
 
-class PublicDetail(DetailView):
+def _field_facets(queryset):
+    counts = queryset.field_counts()
+    for slug, name in FieldOfCooperation.objects.values_list("slug", "name"):
+        if counts.get(slug):
+            yield slug, name, counts[slug]
+
+
+def _query_without(request, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+class AgreementList(PublicList):
+    model = Agreement
+    filterset_class = AgreementFilter
+
+
+class ProjectList(PublicList):
+    model = Project
+    filterset_class = ProjectFilter
+
+
+class PublicDetail(PublicRecordMixin, DetailView):
     context_object_name = "record"
     slug_field = "reference"
     slug_url_kwarg = "reference"
 
 
-class AgreementList(AgreementMixin, PublicList):
-    pass
-
-
-class ProjectList(ProjectMixin, PublicList):
-    pass
-
-
-class AgreementDetail(AgreementMixin, PublicDetail):
+class AgreementDetail(PublicDetail):
+    model = Agreement
     template_name = "curation/agreement_detail.html"
 
     def get_queryset(self):
@@ -68,7 +141,8 @@ class AgreementDetail(AgreementMixin, PublicDetail):
         )
 
 
-class ProjectDetail(ProjectMixin, PublicDetail):
+class ProjectDetail(PublicDetail):
+    model = Project
     template_name = "curation/project_detail.html"
 
     def get_queryset(self):
@@ -85,9 +159,61 @@ def _public_relations(linked: str):
     return AgreementRelation.objects.filter(**{f"{linked}__in": public}).select_related(linked)
 
 
-def home(request):
-    counts = {
-        "agreements": Agreement.objects.public().count(),
-        "projects": Project.objects.public().count(),
+def organization_detail(request, reference: str):
+    organization = get_object_or_404(
+        Organization.objects.select_related("successor"), reference=reference
+    )
+    lineage = [organization, *organization.predecessors.all()]
+    context = {
+        "organization": organization,
+        "predecessors": lineage[1:],
+        "agreement_links": _public_links(Agreement, lineage),
+        "project_links": _public_links(Project, lineage),
     }
-    return render(request, "curation/home.html", {"counts": counts})
+    return render(request, "curation/organization_detail.html", context)
+
+
+def _public_links(model, organizations):
+    field = model._meta.get_field(model.LINKS)
+    record = field.field.name
+    return (
+        field.related_model.objects.filter(
+            organization__in=organizations, **{f"{record}__in": model.objects.public()}
+        )
+        .select_related(record, "organization")
+        .order_by(f"-{record}__{model.DATE_FIELD}", f"{record}__reference")
+    )
+
+
+def source_detail(request, reference: str):
+    source = get_object_or_404(Source, reference=reference)
+    citations = [
+        citation
+        for citation in source.citations.select_related("agreement", "project").order_by(
+            "quote_start"
+        )
+        if citation.record.is_public
+    ]
+    if not citations:
+        raise Http404("No public record cites this source.")
+    context = {
+        "source": source,
+        "passages": charts.highlighted_passages(source.captured_text, citations),
+    }
+    return render(request, "curation/source_detail.html", context)
+
+
+def home(request):
+    agreements, projects = Agreement.objects.public(), Project.objects.public()
+    names = country_names()
+    context = {
+        "counts": {"agreements": agreements.count(), "projects": projects.count()},
+        "countries": [
+            (code, names.get(code, code), n) for code, n in agreements.country_counts().items()
+        ][:12],
+        "fields": list(_field_facets(agreements))[:12],
+        "latest": agreements.exclude(verified_at=None).order_by("-verified_at")[:5],
+        "latest_projects": projects.exclude(verified_at=None).order_by("-verified_at")[:5],
+        "chart": charts.agreements_per_year(agreements.year_country_counts(), names),
+    }
+    return render(request, "curation/home.html", context)

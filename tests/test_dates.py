@@ -9,10 +9,10 @@ from curation.templatetags.curation_tags import partial_date
 @pytest.mark.parametrize(
     ("written", "stored", "precision", "shown"),
     [
-        ("1959-03-07", "1959-03-07", "day", "7 March 1959"),
+        ("1959-03-07", "1959-03-07", "day", "March 7, 1959"),
         ("2014-11", "2014-11", "month", "November 2014"),
         ("2000", "2000", "year", "2000"),
-        ("1959-3-7", "1959-03-07", "day", "7 March 1959"),
+        ("1959-3-7", "1959-03-07", "day", "March 7, 1959"),
     ],
 )
 def test_partial_dates_keep_their_precision(written, stored, precision, shown):

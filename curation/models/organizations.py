@@ -76,6 +76,11 @@ class Organization(ReferencedModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("curation:organization-detail", args=[self.reference])
+
     def final_successor(self) -> Organization:
         seen, current = {self.pk}, self
         while current.successor_id and current.successor_id not in seen:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Count, Exists, F, OuterRef, When
 from django.db.models.functions import Substr
 
 from curation.models.references import ReferencedModel
@@ -18,6 +18,14 @@ class Status(models.TextChoices):
     IN_REVIEW = "in_review", "In review"
     VERIFIED = "verified", "Verified"
     RETRACTED = "retracted", "Retracted"
+
+
+def _effective_country(prefix: str = ""):
+    """An organization's country, or for a former state its successor's (SU counts as RU)."""
+    return Case(
+        When(**{f"{prefix}lineage_country": ""}, then=F(f"{prefix}country")),
+        default=F(f"{prefix}lineage_country"),
+    )
 
 
 class RecordQuerySet(models.QuerySet):
@@ -57,6 +65,62 @@ class RecordQuerySet(models.QuerySet):
         if not (len(year) == 4 and year.isdigit()):
             return self.none()
         return self.filter(**{f"{self.model.DATE_FIELD}__startswith": year})
+
+    def between_years(self, first: int | None, last: int | None) -> RecordQuerySet:
+        """Records dated within [first, last]; partial dates count by their year."""
+        field = self.model.DATE_FIELD
+        if first is not None:
+            self = self.filter(**{f"{field}__gte": f"{first:04d}"})
+        if last is not None:
+            self = self.filter(**{f"{field}__gt": "", f"{field}__lt": f"{last + 1:04d}"})
+        return self
+
+    def _links(self):
+        """The party or participant links of these records, and the link's field to the record."""
+        field = self.model._meta.get_field(self.model.LINKS)
+        links = field.related_model.objects.filter(**{f"{field.field.name}__in": self.values("pk")})
+        return links, field.field.name
+
+    def country_counts(self) -> dict[str, int]:
+        """How many of these records involve each country, former states counted as successors."""
+        links, record = self._links()
+        rows = (
+            links.annotate(code=_effective_country("organization__"))
+            .exclude(code="")
+            .values("code")
+            .annotate(records=Count(record, distinct=True))
+            .order_by("-records", "code")
+        )
+        return {row["code"]: row["records"] for row in rows}
+
+    def kind_counts(self) -> dict[str, int]:
+        rows = self.order_by().values("kind").annotate(records=Count("pk"))
+        return {row["kind"]: row["records"] for row in rows}
+
+    def field_counts(self) -> dict[str, int]:
+        through = self.model.fields.through
+        rows = (
+            through.objects.filter(**{f"{self.model._meta.model_name}__in": self.values("pk")})
+            .values("fieldofcooperation__slug")
+            .annotate(records=Count("pk"))
+        )
+        return {row["fieldofcooperation__slug"]: row["records"] for row in rows}
+
+    def year_country_counts(self) -> list[tuple[str, str, int]]:
+        """(year, country, records) for dated records, for charts of activity over time."""
+        links, record = self._links()
+        rows = (
+            links.exclude(**{f"{record}__{self.model.DATE_FIELD}": ""})
+            .annotate(
+                year=Substr(f"{record}__{self.model.DATE_FIELD}", 1, 4),
+                code=_effective_country("organization__"),
+            )
+            .exclude(code="")
+            .values("year", "code")
+            .annotate(records=Count(record, distinct=True))
+            .order_by("year", "code")
+        )
+        return [(row["year"], row["code"], row["records"]) for row in rows]
 
     def years(self) -> list[str]:
         """The years that records have dates in, latest first."""
@@ -141,6 +205,12 @@ class Record(ReferencedModel):
         from django.urls import reverse
 
         return reverse(f"curation:{self._meta.model_name}-detail", args=[self.reference])
+
+    def title_in(self, language: str) -> str:
+        """The title in language when the record has one in it, else the English title."""
+        if self.title_original and language.split("-")[0] == self.original_language:
+            return self.title_original
+        return self.title_en
 
     @property
     def is_public(self) -> bool:

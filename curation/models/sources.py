@@ -52,6 +52,11 @@ class Source(ReferencedModel):
         source._stored_sha256 = source.__dict__.get("text_sha256")
         return source
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("curation:source-detail", args=[self.reference])
+
     @property
     def link(self) -> str:
         """The URL when it is safe to link to (http or https only), else an empty string."""

@@ -8,6 +8,11 @@ register = template.Library()
 
 
 @register.filter
+def title_in(record, language: str) -> str:
+    return record.title_in(language or "en")
+
+
+@register.filter
 def partial_date(value: str) -> str:
     """ "1959-03-07" -> "7 March 1959", "2014-11" -> "November 2014"; never an invented day."""
     if not value:
