@@ -76,8 +76,10 @@ class RecordFilter(django_filters.FilterSet):
 
     def qs_without(self, *names: str):
         """The records matching every valid filter but names: what a facet of names counts."""
-        self.is_valid()  # fills cleaned_data, as qs does
         queryset = self.queryset.all()
+        if not self.is_bound:
+            return queryset
+        self.is_valid()  # cleans the form: invalid fields are left out of cleaned_data
         for name, value in self.form.cleaned_data.items():
             if name not in names:
                 queryset = self.filters[name].filter(queryset, value)
