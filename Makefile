@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-postgres test-browser seed lint
+.PHONY: install run test test-postgres test-browser seed messages lint
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test-browser: install
 # Rebuild fixtures/seed.json from the articles in ../shared/seeds.
 seed: install
 	$(PY) fixtures/curate_seed.py
+
+# Extract and compile the interface translations (needs gettext's msgfmt).
+messages: install
+	$(PY) manage.py makemessages -l vi --ignore=.venv --ignore=tests --ignore=fixtures
+	$(PY) manage.py compilemessages -l vi --ignore=.venv
 
 lint: install
 	$(PY) -m ruff check .

@@ -100,3 +100,10 @@ def make_project(editor, *, covered: bool = True, status=Status.IN_REVIEW, **val
     Project.objects.filter(pk=project.pk).update(status=status)
     project.refresh_from_db()
     return project
+
+
+@pytest.fixture
+def seed(db):
+    from django.core.management import call_command
+
+    call_command("loaddata", "seed", verbosity=0)

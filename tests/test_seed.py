@@ -1,14 +1,8 @@
 """The seed dataset: real curation, held to the same rules as any curator's work."""
 
-import pytest
 from django.core.management import call_command
 
 from curation.models import Agreement, Citation, Organization, Project, Source, Status
-
-
-@pytest.fixture
-def seed(db):
-    call_command("loaddata", "seed", verbosity=0)
 
 
 def test_seed_holds_the_five_articles_and_dozens_of_records(seed):

@@ -1,0 +1,60 @@
+"""A reader finds, checks and downloads records on the public site, in English and Vietnamese."""
+
+import csv
+import io
+
+from django.core.management import call_command
+
+from curation.models import Agreement
+
+
+def test_reader_searches_filters_checks_a_quote_downloads_and_switches_language(
+    transactional_db, live_server, new_page, screenshot
+):
+    call_command("loaddata", "seed", verbosity=0)
+    page = new_page()
+    page.goto(f"{live_server.url}/agreements/")
+
+    page.fill("#id_q", "thoa thuan nang luong nguyen tu")
+    page.click("button:has-text('Apply')")
+    rosatom = Agreement.objects.get(title_original__contains="năng lượng nguyên tử")
+    assert page.locator("table.records tbody tr").count() == 1
+    assert rosatom.reference in page.locator("table.records").inner_text()
+
+    page.goto(f"{live_server.url}/agreements/")
+    page.check("input[name=country][value=RU]")
+    page.check("input[name=country][value=VN]")
+    page.check("input[name=match][value=all]")
+    page.click("button:has-text('Apply')")
+    assert "match=all" in page.url
+    soviet_era = Agreement.objects.get(date_signed="1959-03-07")
+    page.click(f"a[href='{soviet_era.get_absolute_url()}']")
+    assert "March 7, 1959" in page.content()
+
+    page.click("section#evidence a, section[aria-labelledby=evidence] a >> nth=0")
+    assert "#quote-" in page.url
+    highlighted = page.locator("mark:target")
+    assert "signed of a scientific and technical cooperation agreement" in highlighted.inner_text()
+    screenshot(page, "source-highlight-desktop")
+
+    page.goto(f"{live_server.url}/agreements/?country=CU")
+    with page.expect_download() as waiting:
+        page.click("text=CSV")
+    path = waiting.value.path()
+    rows = list(csv.DictReader(io.StringIO(open(path, encoding="utf-8-sig").read())))
+    assert {row["reference"] for row in rows} == set(
+        Agreement.objects.public().in_countries(["CU"]).values_list("reference", flat=True)
+    )
+
+    page.select_option("#language", "vi")
+    page.click("button:has-text('Switch')")
+    assert page.locator("html").get_attribute("lang") == "vi"
+    assert "Thỏa thuận" in page.locator("h1").inner_text()
+    screenshot(page, "agreements-vietnamese-desktop")
+
+    phone = new_page(width=390, height=844)
+    phone.goto(f"{live_server.url}/agreements/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    screenshot(phone, "agreements-phone")
+    phone.goto(f"{live_server.url}/")
+    screenshot(phone, "home-phone")

@@ -1,0 +1,131 @@
+"""Organization, source, home and feed pages: lineage, highlighted quotes, only public data."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from curation.models import Agreement, Citation, Organization, Source, Status
+from tests.conftest import make_agreement, make_organization, make_project, make_source
+
+ALL_STATUSES = [Status.DRAFT, Status.IN_REVIEW, Status.VERIFIED, Status.RETRACTED]
+
+
+def test_russia_shows_soviet_era_agreements_marked_as_such(client, seed):
+    russia = Organization.objects.get(name="Russia")
+    page = client.get(russia.get_absolute_url()).content.decode()
+    soviet_era = Agreement.objects.get(date_signed="1959-03-07")
+    assert soviet_era.get_absolute_url() in page
+    assert "as Soviet Union" in page
+
+
+def test_source_page_highlights_quotes_and_links_them_back(client, seed):
+    source = Source.objects.get(language="vi")
+    page = client.get(source.get_absolute_url()).content.decode()
+    citation = Citation.objects.filter(source=source, agreement__status=Status.VERIFIED).first()
+    assert f'id="quote-{citation.pk}"' in page
+    assert citation.agreement.get_absolute_url() in page
+    assert page.count("<mark") >= 5
+
+
+def test_source_page_shows_no_quote_of_an_unverified_record(client, alice):
+    source = make_source("Public words here. Secret draft words here.")
+    public = make_agreement(alice, status=Status.VERIFIED)
+    draft = make_agreement(alice, status=Status.DRAFT, title_en="Draft agreement")
+    Citation.objects.create(agreement=public, source=source, quote="Public words here.")
+    Citation.objects.create(agreement=draft, source=source, quote="Secret draft words here.")
+    page = client.get(source.get_absolute_url()).content.decode()
+    assert "<mark" in page and page.count("<mark") == 1
+    assert draft.reference not in page
+
+
+def test_source_cited_only_by_unverified_records_is_not_public(client, alice):
+    draft = make_agreement(alice, status=Status.IN_REVIEW)
+    assert client.get(draft.citations.get().source.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("status", ALL_STATUSES)
+def test_every_public_page_and_the_feed_show_only_verified_records(client, alice, rita, status):
+    organization = make_organization("Partner state", country="FR")
+    record = make_agreement(alice, status=Status.IN_REVIEW, title_en=f"Record {status}")
+    record.party_links.create(organization=organization)
+    project = make_project(alice, status=Status.IN_REVIEW, title_en=f"Project {status}")
+    for item in (record, project):
+        if status == Status.VERIFIED:
+            from curation import services
+
+            services.verify_record(item, by=rita)
+        else:
+            type(item).objects.filter(pk=item.pk).update(status=status)
+    pages = [
+        reverse("curation:home"),
+        reverse("curation:agreement-list"),
+        reverse("curation:project-list"),
+        reverse("curation:feed"),
+        organization.get_absolute_url(),
+    ]
+    body = "".join(client.get(url).content.decode() for url in pages)
+    visible = status == Status.VERIFIED
+    assert (record.title_en in body) == visible
+    assert (project.title_en in body) == visible
+
+
+def test_feed_lists_newly_verified_records(client, alice, rita):
+    from curation import services
+
+    agreement = make_agreement(alice, title_en="Freshly verified")
+    services.verify_record(agreement, by=rita)
+    feed = client.get(reverse("curation:feed"))
+    assert feed["Content-Type"].startswith("application/atom+xml")
+    assert b"Freshly verified" in feed.content
+
+
+def test_home_counts_by_country_and_draws_a_chart_without_javascript(client, seed):
+    page = client.get(reverse("curation:home")).content.decode()
+    assert "<svg" in page and "<rect" in page and "<script" not in page
+    assert '?country=RU">Russia</a> (9)' in page
+
+
+@pytest.mark.parametrize(
+    "url_of",
+    [
+        lambda record, org, source: reverse("curation:home"),
+        lambda record, org, source: record.get_absolute_url(),
+        lambda record, org, source: org.get_absolute_url(),
+        lambda record, org, source: source.get_absolute_url(),
+        lambda record, org, source: reverse("curation:feed"),
+        lambda record, org, source: reverse("curation:agreement-list") + "?country=VN",
+    ],
+)
+def test_pages_run_a_fixed_number_of_queries(client, alice, url_of):
+    organization = make_organization("Vietnam", country="VN")
+    source = make_source()
+
+    def add_record():
+        record = make_agreement(alice, status=Status.VERIFIED, date_signed="2011")
+        record.party_links.create(organization=organization)
+        Citation.objects.create(agreement=record, source=source, quote="signed a cooperation")
+        return record
+
+    first = add_record()
+    url = url_of(first, organization, source)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = count()
+    for _ in range(6):
+        add_record()
+    assert count() == few
+
+
+def test_vietnamese_interface_shows_vietnamese_titles(client, seed):
+    client.post(reverse("set_language"), {"language": "vi", "next": "/agreements/"})
+    page = client.get(reverse("curation:agreement-list")).content.decode()
+    assert '<html lang="vi">' in page
+    assert "Thỏa thuận hợp tác về sử dụng năng lượng nguyên tử vì mục đích hòa bình" in page
+    assert ">Dự án</a>" in page and "Tìm kiếm" in page  # the interface, not only the data
+    english = client.get(reverse("curation:agreement-list"), HTTP_ACCEPT_LANGUAGE="en")
+    assert b"Search" not in english.content  # the chosen language sticks (cookie)
