@@ -137,6 +137,11 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 LOGIN_URL = "admin:login"
 
+# Public pages are cached until curated data changes (0 turns caching off). CACHE_URL picks
+# the backend: per-process memory by default; invalidation is shared through the database.
+PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=600)
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # The country whose cooperation the database follows: charts show the others as its partners.
 COOP_HOME_COUNTRY = env.str("COOP_HOME_COUNTRY", default="VN")
 

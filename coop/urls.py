@@ -1,3 +1,4 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,6 +8,7 @@ admin.site.index_title = "Curate cooperation records"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("curation.urls")),
+    # English at /agreements/, Vietnamese at /vi/agreements/: a language is part of the URL,
+    # so links to a page in either language can be shared and cached.
+    *i18n_patterns(path("", include("curation.urls")), prefix_default_language=False),
 ]

@@ -5,9 +5,32 @@ Derived data only: the curation rules themselves are in services.py.
 
 from __future__ import annotations
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
-from curation.models import Agreement, AgreementParty, Organization, Project, ProjectParticipant
+from curation.models import (
+    Agreement,
+    AgreementParty,
+    AgreementRelation,
+    Citation,
+    FieldOfCooperation,
+    Organization,
+    Project,
+    ProjectParticipant,
+    Publication,
+    Source,
+)
+
+PUBLISHED_MODELS = [
+    Agreement,
+    Project,
+    Citation,
+    AgreementParty,
+    ProjectParticipant,
+    AgreementRelation,
+    Organization,
+    Source,
+    FieldOfCooperation,
+]
 
 
 def refresh_search_text(records) -> None:
@@ -55,7 +78,17 @@ def _skip_history_for_fixture_rows(sender, instance, raw=False, **kwargs):
         instance.skip_history_when_saving = True
 
 
+def _public_data_changed(sender, raw=False, **kwargs):
+    if not raw:
+        Publication.bump()
+
+
 def connect() -> None:
+    for model in PUBLISHED_MODELS:
+        post_save.connect(_public_data_changed, sender=model)
+        post_delete.connect(_public_data_changed, sender=model)
+    for field in (Agreement.fields, Project.fields, Project.agreements):
+        m2m_changed.connect(_public_data_changed, sender=field.through)
     for record in (Agreement, Project):
         pre_save.connect(_skip_history_for_fixture_rows, sender=record)
     for link in (AgreementParty, ProjectParticipant):

@@ -1,16 +1,25 @@
 from django.urls import path
 
 from curation import feeds, views
+from curation.caching import cached_public_page as cached
 
 app_name = "curation"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("agreements/", views.AgreementList.as_view(), name="agreement-list"),
-    path("agreements/<str:reference>/", views.AgreementDetail.as_view(), name="agreement-detail"),
-    path("projects/", views.ProjectList.as_view(), name="project-list"),
-    path("projects/<str:reference>/", views.ProjectDetail.as_view(), name="project-detail"),
-    path("organizations/<str:reference>/", views.organization_detail, name="organization-detail"),
-    path("sources/<str:reference>/", views.source_detail, name="source-detail"),
-    path("feed/", feeds.NewlyVerifiedFeed(), name="feed"),
+    path("", cached(views.home), name="home"),
+    path("agreements/", cached(views.AgreementList.as_view()), name="agreement-list"),
+    path(
+        "agreements/<str:reference>/",
+        cached(views.AgreementDetail.as_view()),
+        name="agreement-detail",
+    ),
+    path("projects/", cached(views.ProjectList.as_view()), name="project-list"),
+    path("projects/<str:reference>/", cached(views.ProjectDetail.as_view()), name="project-detail"),
+    path(
+        "organizations/<str:reference>/",
+        cached(views.organization_detail),
+        name="organization-detail",
+    ),
+    path("sources/<str:reference>/", cached(views.source_detail), name="source-detail"),
+    path("feed/", cached(feeds.NewlyVerifiedFeed()), name="feed"),
 ]

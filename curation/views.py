@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -42,12 +41,15 @@ class PublicList(PublicRecordMixin, ListView):
     template_name = "curation/record_list.html"
     filterset_class = None
 
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.notices: list[str] = []  # shown on the page itself, so cached pages stay correct
+
     def get_queryset(self):
         self.filterset = self.filterset_class(
             self.request.GET or None, queryset=super().get_queryset()
         )
-        for problem in self.filterset.error_messages():
-            messages.warning(self.request, problem)
+        self.notices += self.filterset.error_messages()
         return self.filterset.qs
 
     def get(self, request, *args, **kwargs):
@@ -59,7 +61,7 @@ class PublicList(PublicRecordMixin, ListView):
             name = self.model._meta.verbose_name_plural
             return getattr(downloads, f"{download}_response")(queryset, name)
         if download:
-            messages.warning(request, _("Unknown format “%s”: use csv or json.") % download[:20])
+            self.notices.append(_("Unknown format “%s”: use csv or json.") % download[:20])
         return super().get(request, *args, **kwargs)
 
     def paginate_queryset(self, queryset, page_size):
@@ -67,7 +69,7 @@ class PublicList(PublicRecordMixin, ListView):
         try:
             return super().paginate_queryset(queryset, page_size)
         except Http404:
-            messages.warning(self.request, _("There is no such page; showing the first."))
+            self.notices.append(_("There is no such page; showing the first."))
             paginator = self.get_paginator(queryset, page_size)
             page = paginator.page(1)
             return paginator, page, page.object_list, page.has_other_pages()
@@ -79,6 +81,7 @@ class PublicList(PublicRecordMixin, ListView):
         countries = without("country", "match").country_counts()
         kinds = without("kind").kind_counts()
         context |= {
+            "notices": self.notices,
             "filter": self.filterset,
             "facets": {
                 "country": [(code, names.get(code, code), n) for code, n in countries.items()],

@@ -107,3 +107,18 @@ def seed(db):
     from django.core.management import call_command
 
     call_command("loaddata", "seed", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def no_public_page_cache(settings):
+    """Tests read each response's context; test_public_cache.py turns the cache back on."""
+    settings.PUBLIC_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """A request in Vietnamese leaves Vietnamese active in the test's thread; reset it."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

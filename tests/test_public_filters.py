@@ -85,7 +85,7 @@ def test_malformed_or_hostile_values_get_the_page_with_a_message(client, seed, p
     assert response.status_code == 200
     page = response.content.decode()
     assert "<script>alert(1)" not in page
-    shown = [str(m) for m in response.context["messages"]]
+    shown = response.context["notices"]
     assert shown, "a message should say what was ignored"
 
 

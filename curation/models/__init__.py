@@ -2,6 +2,7 @@ from curation.models.agreements import Agreement, AgreementParty, AgreementRelat
 from curation.models.citations import AGREEMENT_SUPPORTS, PROJECT_SUPPORTS, Citation
 from curation.models.organizations import Organization
 from curation.models.projects import Project, ProjectParticipant
+from curation.models.publication import Publication
 from curation.models.records import Record, Status
 from curation.models.references import ReferenceSequence
 from curation.models.sources import Source
@@ -18,6 +19,7 @@ __all__ = [
     "Organization",
     "Project",
     "ProjectParticipant",
+    "Publication",
     "Record",
     "ReferenceSequence",
     "Source",

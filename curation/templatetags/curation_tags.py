@@ -1,10 +1,17 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import translate_url
 
 from curation.dates import PartialDate
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def in_language(context, language: str) -> str:
+    """This page's URL, query included, in another interface language."""
+    return translate_url(context["request"].get_full_path(), language)
 
 
 @register.filter

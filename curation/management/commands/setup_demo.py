@@ -1,7 +1,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from curation.models import Source
+from curation.models import Publication, Source
 
 
 class Command(BaseCommand):
@@ -12,4 +12,5 @@ class Command(BaseCommand):
             self.stdout.write("Data already present: seed dataset not loaded again.")
             return
         call_command("loaddata", "seed", verbosity=0)
+        Publication.bump()
         self.stdout.write(self.style.SUCCESS("Seed dataset loaded."))
