@@ -139,7 +139,7 @@ def _batch(rng, size, organizations, fields, editor, reviewer, now):
     )
     references = allocate_references(Agreement, size)
     records, party_sets = [], []
-    for index, reference in enumerate(references):
+    for reference in references:
         parties = rng.sample(organizations, rng.randint(2, 3))
         year = rng.randint(1955, 2025)
         date = rng.choice(

@@ -12,6 +12,9 @@ class Publication(models.Model):
 
     generation = models.PositiveBigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"publication generation {self.generation}"
+
     @classmethod
     def current(cls) -> int:
         return cls.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
