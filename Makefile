@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-postgres test-browser seed messages lint
+.PHONY: install run test test-postgres test-browser seed messages lint bench-public
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ seed: install
 messages: install
 	$(PY) manage.py makemessages -l vi --ignore=.venv --ignore=tests --ignore=fixtures
 	$(PY) manage.py compilemessages -l vi --ignore=.venv
+
+# Public site on 100,000 agreements: page times, download memory, wrk against Datasette.
+bench-public: install
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) bench/public_site.py
 
 lint: install
 	$(PY) -m ruff check .

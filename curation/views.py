@@ -23,7 +23,11 @@ from curation.models import (
 
 
 def _citations():
-    return Prefetch("citations", queryset=Citation.objects.select_related("source"))
+    # A source's captured text can be long and is not shown beside a citation: leave it.
+    sources = Citation.objects.select_related("source").defer(
+        "source__captured_text", "source__search_text"
+    )
+    return Prefetch("citations", queryset=sources)
 
 
 class PublicRecordMixin:
@@ -100,9 +104,9 @@ class PublicList(PublicRecordMixin, ListView):
 
 def _field_facets(queryset):
     counts = queryset.field_counts()
-    for slug, name in FieldOfCooperation.objects.values_list("slug", "name"):
-        if counts.get(slug):
-            yield slug, name, counts[slug]
+    for pk, slug, name in FieldOfCooperation.objects.values_list("pk", "slug", "name"):
+        if counts.get(pk):
+            yield slug, name, counts[pk]
 
 
 def _query_without(request, *names: str) -> str:

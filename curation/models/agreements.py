@@ -41,7 +41,10 @@ class Agreement(Record):
 
     class Meta:
         ordering = ["-date_signed", "reference"]
-        indexes = [models.Index(fields=["status", "date_signed"])]
+        indexes = [
+            models.Index(fields=["status", "date_signed"]),
+            models.Index(fields=["status", "kind"]),
+        ]
         permissions = [
             ("verify_agreement", "Can verify agreement"),
             ("retract_agreement", "Can retract agreement"),
@@ -74,6 +77,8 @@ class AgreementParty(models.Model):
     class Meta:
         verbose_name = "party"
         verbose_name_plural = "parties"
+        # Country facets and filters go from organizations to agreements.
+        indexes = [models.Index(fields=["organization", "agreement"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "organization", "role"], name="unique_party_role"

@@ -49,7 +49,10 @@ class Project(Record):
 
     class Meta:
         ordering = ["-start", "reference"]
-        indexes = [models.Index(fields=["status", "start"])]
+        indexes = [
+            models.Index(fields=["status", "start"]),
+            models.Index(fields=["status", "kind"]),
+        ]
         permissions = [
             ("verify_project", "Can verify project"),
             ("retract_project", "Can retract project"),
@@ -95,6 +98,7 @@ class ProjectParticipant(models.Model):
 
     class Meta:
         verbose_name = "participant"
+        indexes = [models.Index(fields=["organization", "project"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "organization", "role"], name="unique_participant_role"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, Exists, F, OuterRef, When
+from django.db.models import Case, Count, F, When
 from django.db.models.functions import Substr
 
 from curation.models.references import ReferencedModel
@@ -35,15 +35,10 @@ class RecordQuerySet(models.QuerySet):
 
     def involving(self, organizations: models.QuerySet) -> RecordQuerySet:
         """Records with any of organizations among their parties or participants."""
-        link = self.model._meta.get_field(self.model.LINKS).related_model
-        record_field = self.model._meta.get_field(self.model.LINKS).field.name
-        return self.filter(
-            Exists(
-                link.objects.filter(
-                    organization__in=organizations, **{record_field: OuterRef("pk")}
-                )
-            )
-        )
+        # IN (subquery) rather than a correlated EXISTS: SQLite runs it several times faster.
+        link = self.model._meta.get_field(self.model.LINKS)
+        linked = link.related_model.objects.filter(organization__in=organizations)
+        return self.filter(pk__in=linked.values(f"{link.field.name}_id"))
 
     def in_countries(self, codes: list[str]) -> RecordQuerySet:
         """Records involving these countries' organizations, or their predecessors'."""
@@ -53,13 +48,8 @@ class RecordQuerySet(models.QuerySet):
 
     def in_field(self, slug: str) -> RecordQuerySet:
         through = self.model.fields.through
-        return self.filter(
-            Exists(
-                through.objects.filter(
-                    fieldofcooperation__slug=slug, **{self.model._meta.model_name: OuterRef("pk")}
-                )
-            )
-        )
+        linked = through.objects.filter(fieldofcooperation__slug=slug)
+        return self.filter(pk__in=linked.values(f"{self.model._meta.model_name}_id"))
 
     def in_year(self, year: str) -> RecordQuerySet:
         if not (len(year) == 4 and year.isdigit()):
@@ -97,14 +87,15 @@ class RecordQuerySet(models.QuerySet):
         rows = self.order_by().values("kind").annotate(records=Count("pk"))
         return {row["kind"]: row["records"] for row in rows}
 
-    def field_counts(self) -> dict[str, int]:
+    def field_counts(self) -> dict[int, int]:
+        """Records per field of cooperation, by the field's id."""
         through = self.model.fields.through
         rows = (
             through.objects.filter(**{f"{self.model._meta.model_name}__in": self.values("pk")})
-            .values("fieldofcooperation__slug")
+            .values("fieldofcooperation_id")
             .annotate(records=Count("pk"))
         )
-        return {row["fieldofcooperation__slug"]: row["records"] for row in rows}
+        return {row["fieldofcooperation_id"]: row["records"] for row in rows}
 
     def year_country_counts(self) -> list[tuple[str, str, int]]:
         """(year, country, records) for dated records, for charts of activity over time."""
