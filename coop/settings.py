@@ -135,6 +135,11 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# Spreadsheet imports: largest upload, and largest size an XLSX may unpack to.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 2**20)
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=200 * 2**20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 2**20
+
 LOGIN_URL = "admin:login"
 
 # Public pages are cached until curated data changes (0 turns caching off). CACHE_URL picks

@@ -6,15 +6,14 @@ number of queries grows only by a constant per chunk, never per row.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 
-from curation.cells import neutralise
 from curation.dates import PartialDate
 from curation.models import Agreement, Record
+from curation.spreadsheets.writing import CONTENT_TYPES, attachment, csv_lines
 
 CHUNK = 2000
 CSV_COLUMNS = {
@@ -156,12 +155,7 @@ def csv_row(data: dict) -> dict[str, str]:
         "sources": "; ".join(sorted({c["source"]["reference"] for c in data["citations"]})),
         "quotes": " | ".join(c["quote"] for c in data["citations"]),
     }
-    return {key: neutralise(str(value)) for key, value in row.items()}
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+    return {key: str(value) for key, value in row.items()}
 
 
 def _records(queryset) -> Iterator[dict]:
@@ -170,17 +164,10 @@ def _records(queryset) -> Iterator[dict]:
 
 
 def csv_response(queryset, filename: str) -> StreamingHttpResponse:
-    writer = csv.DictWriter(_Echo(), fieldnames=CSV_COLUMNS[queryset.model._meta.model_name])
-
-    def lines() -> Iterable[str]:
-        yield "\ufeff"  # so Excel reads UTF-8
-        yield writer.writeheader()
-        for data in _records(queryset):
-            yield writer.writerow(csv_row(data))
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    headers = CSV_COLUMNS[queryset.model._meta.model_name]
+    rows = (csv_row(data) for data in _records(queryset))
+    response = StreamingHttpResponse(csv_lines(headers, rows), content_type=CONTENT_TYPES["csv"])
+    return attachment(response, filename, "csv")
 
 
 def json_response(queryset, filename: str) -> StreamingHttpResponse:
@@ -190,6 +177,5 @@ def json_response(queryset, filename: str) -> StreamingHttpResponse:
             yield ("," if index else "") + "\n" + json.dumps(data, ensure_ascii=False)
         yield "\n]}\n"
 
-    response = StreamingHttpResponse(chunks(), content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
-    return response
+    response = StreamingHttpResponse(chunks(), content_type=CONTENT_TYPES["json"])
+    return attachment(response, filename, "json")

@@ -15,6 +15,10 @@ EDITOR_PERMISSIONS = (
     + [f"{action}_{model}" for model in _LINKS for action in ("view", "add", "change", "delete")]
     + ["delete_source", "delete_organization", "delete_fieldofcooperation"]
 )
+# Only editors import; everyone who can view a list can export it.
+IMPORT_PERMISSIONS = [
+    f"import_{model}" for model in ["source", "organization", "agreement", "project", "citation"]
+]
 REVIEWER_PERMISSIONS = EDITOR_PERMISSIONS + [
     "verify_agreement",
     "verify_project",
@@ -25,7 +29,8 @@ REVIEWER_PERMISSIONS = EDITOR_PERMISSIONS + [
 
 def ensure_groups(**kwargs) -> None:
     """Create or update the groups after every migrate; runs once curation's permissions exist."""
-    for name, codenames in [(EDITORS, EDITOR_PERMISSIONS), (REVIEWERS, REVIEWER_PERMISSIONS)]:
+    groups = [(EDITORS, EDITOR_PERMISSIONS + IMPORT_PERMISSIONS), (REVIEWERS, REVIEWER_PERMISSIONS)]
+    for name, codenames in groups:
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(
             Permission.objects.filter(content_type__app_label="curation", codename__in=codenames)

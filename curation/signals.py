@@ -5,6 +5,8 @@ Derived data only: the curation rules themselves are in services.py.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from curation.models import (
@@ -19,6 +21,9 @@ from curation.models import (
     Publication,
     Source,
 )
+
+# Set by bulk writers (imports) that keep search text and the publication counter themselves.
+bulk_writes: ContextVar[bool] = ContextVar("bulk_writes", default=False)
 
 PUBLISHED_MODELS = [
     Agreement,
@@ -42,7 +47,7 @@ def refresh_search_text(records) -> None:
 
 
 def _record_link_changed(sender, instance, raw=False, **kwargs):
-    if raw:
+    if raw or bulk_writes.get():
         return
     if sender is AgreementParty:
         records = Agreement.objects.filter(pk=instance.agreement_id)
@@ -54,7 +59,7 @@ def _record_link_changed(sender, instance, raw=False, **kwargs):
 
 
 def _organization_saved(sender, instance, raw=False, created=False, **kwargs):
-    if raw or created:
+    if raw or created or bulk_writes.get():
         return
     for predecessor in instance.predecessors.all():
         predecessor.save(update_fields=["lineage_country"])
@@ -79,7 +84,7 @@ def _skip_history_for_fixture_rows(sender, instance, raw=False, **kwargs):
 
 
 def _public_data_changed(sender, raw=False, **kwargs):
-    if not raw:
+    if not raw and not bulk_writes.get():
         Publication.bump()
 
 

@@ -1,1 +1,1 @@
-from curation.admin import records, reference_data  # noqa: F401  (registers the model admins)
+from curation.admin import records, reference_data, spreadsheets  # noqa: F401  (registers the model admins)

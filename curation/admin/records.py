@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from curation import services
 from curation.admin.filters import CountryFilter, FieldFilter, YearFilter
 from curation.admin.search import FoldedSearchMixin
+from curation.admin.spreadsheets import SpreadsheetAdminMixin
 from curation.models import (
     AGREEMENT_SUPPORTS,
     PROJECT_SUPPORTS,
@@ -115,7 +116,7 @@ class RetractForm(forms.Form):
     )
 
 
-class RecordAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
+class RecordAdmin(SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin):
     """What agreement and project admins share: the workflow actions and list columns."""
 
     actions = ["submit_for_review", "verify", "retract", "reopen"]

@@ -9,11 +9,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from curation import services
 from curation.admin.search import FoldedSearchMixin
+from curation.admin.spreadsheets import SpreadsheetAdminMixin
 from curation.models import Citation, FieldOfCooperation, Organization, Source
 
 
 @admin.register(Source)
-class SourceAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
+class SourceAdmin(SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin):
     list_display = ["reference", "title", "publisher", "published_on", "language", "citation_count"]
     list_display_links = ["reference", "title"]
     list_filter = ["kind", "language"]
@@ -45,7 +46,7 @@ class SourceAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
+class OrganizationAdmin(SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin):
     list_display = ["name", "name_original", "acronym", "kind", "country", "successor"]
     list_filter = ["kind", "country"]
     list_select_related = ["successor"]
@@ -63,7 +64,7 @@ class FieldOfCooperationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(SpreadsheetAdminMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "record_link", "source", "supported_fields", "is_inferred", "found"]
     list_filter = ["quote_found", "is_inferred"]
     list_select_related = ["source", "agreement", "project"]

@@ -1,5 +1,6 @@
 from curation.models.agreements import Agreement, AgreementParty, AgreementRelation
 from curation.models.citations import AGREEMENT_SUPPORTS, PROJECT_SUPPORTS, Citation
+from curation.models.imports import ImportBatch
 from curation.models.organizations import Organization
 from curation.models.projects import Project, ProjectParticipant
 from curation.models.publication import Publication
@@ -16,6 +17,7 @@ __all__ = [
     "AgreementRelation",
     "Citation",
     "FieldOfCooperation",
+    "ImportBatch",
     "Organization",
     "Project",
     "ProjectParticipant",

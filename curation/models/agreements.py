@@ -48,6 +48,7 @@ class Agreement(Record):
         permissions = [
             ("verify_agreement", "Can verify agreement"),
             ("retract_agreement", "Can retract agreement"),
+            ("import_agreement", "Can import agreements from spreadsheets"),
         ]
 
     def organizations(self):

@@ -77,6 +77,7 @@ class Citation(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        permissions = [("import_citation", "Can import citations from spreadsheets")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(agreement__isnull=True) ^ models.Q(project__isnull=True),

@@ -71,6 +71,7 @@ class Organization(ReferencedModel):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("import_organization", "Can import organizations from spreadsheets")]
         indexes = [models.Index(fields=["country"]), models.Index(fields=["lineage_country"])]
 
     def __str__(self) -> str:

@@ -56,6 +56,7 @@ class Project(Record):
         permissions = [
             ("verify_project", "Can verify project"),
             ("retract_project", "Can retract project"),
+            ("import_project", "Can import projects from spreadsheets"),
         ]
         constraints = [
             models.CheckConstraint(

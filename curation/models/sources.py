@@ -42,6 +42,7 @@ class Source(ReferencedModel):
 
     class Meta:
         ordering = ["reference"]
+        permissions = [("import_source", "Can import sources from spreadsheets")]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"

@@ -1,0 +1,550 @@
+"""What a spreadsheet row of each record type holds, in columns a person can read and type.
+
+The same headers serve CSV, XLSX and JSON, for export and import alike. Lists share a cell,
+separated by "; " (parties also carry their role: "Vietnam (signatory); Russia (signatory)").
+Exported lists are sorted, so a sheet exported and imported again compares equal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from curation.dates import PartialDate
+from curation.models import (
+    Agreement,
+    AgreementParty,
+    AgreementRelation,
+    Citation,
+    FieldOfCooperation,
+    Organization,
+    Project,
+    ProjectParticipant,
+    Source,
+)
+from curation.text import fold_for_search
+
+SEPARATOR = "; "
+_ROLE = re.compile(r"^(?P<name>.*\S)\s*\((?P<role>[^()]*)\)$")
+
+
+@dataclass
+class CellError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        shown = self.value if len(self.value) <= 60 else self.value[:57] + "…"
+        return f"Row {self.row}, column “{self.column}”, value “{shown}”: {self.message}"
+
+
+def split_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(";") if item.strip()]
+
+
+def join_list(items) -> str:
+    return SEPARATOR.join(sorted(items))
+
+
+@dataclass
+class Lookups:
+    """Everything a sheet's cells refer to, loaded once per import in a few queries."""
+
+    organizations: dict[str, list[Organization]] = field(default_factory=dict)
+    fields: dict[str, FieldOfCooperation] = field(default_factory=dict)
+    agreements: dict[str, Agreement] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    projects: dict[str, Project] = field(default_factory=dict)
+    unknown_organizations: set[str] = field(default_factory=set)
+    approved_new: set[str] = field(default_factory=set)
+
+    def add_organization(self, organization: Organization) -> None:
+        for name in {organization.name, organization.name_original, organization.acronym} - {""}:
+            entries = self.organizations.setdefault(fold_for_search(name), [])
+            if organization not in entries:
+                entries.append(organization)
+
+    def organization(self, name: str) -> Organization | str | None:
+        """The organization a name means, None if unknown, or a message if it is ambiguous."""
+        found = self.organizations.get(fold_for_search(name), [])
+        if len(found) > 1:
+            return f"“{name}” could mean {' or '.join(o.name for o in found)}: write the full name."
+        return found[0] if found else None
+
+
+def load_lookups(approved_new: set[str] = frozenset()) -> Lookups:
+    lookups = Lookups(approved_new=set(approved_new))
+    for organization in Organization.objects.all():
+        lookups.add_organization(organization)
+    for vocabulary_field in FieldOfCooperation.objects.all():
+        lookups.fields[fold_for_search(vocabulary_field.name)] = vocabulary_field
+        lookups.fields[fold_for_search(vocabulary_field.slug)] = vocabulary_field
+    return lookups
+
+
+class Resource:
+    """One record type's columns: export_row() writes them, parse() reads them back."""
+
+    model: type
+    headers: list[str] = []
+    text_columns: list[str] = []  # copied to the model field of the same name
+    date_columns: list[str] = []
+    choice_columns: dict[str, type] = {}
+    required: list[str] = []
+    informative: list[str] = []  # exported for the reader, never imported
+
+    def queryset(self):
+        return self.model.objects.all()
+
+    def key(self, cells: dict[str, str]) -> str:
+        """The stable reference that names the row's record, or '' for a new one."""
+        return cells.get("reference", "").strip()
+
+    def natural_key(self, cells: dict[str, str]) -> str:
+        return ""
+
+    def natural_key_of(self, obj) -> str:
+        return ""
+
+    def export_row(self, obj) -> dict[str, str]:
+        row = {}
+        for header in self.headers:
+            if header in self.choice_columns:
+                row[header] = (
+                    getattr(obj, f"get_{header}_display")() if getattr(obj, header) else ""
+                )
+            elif (
+                header in self.text_columns or header in self.date_columns or header == "reference"
+            ):
+                value = getattr(obj, header)
+                row[header] = "" if value is None else str(value)
+            else:
+                row[header] = self.export_column(obj, header)
+        return row
+
+    def export_column(self, obj, header: str) -> str:
+        raise NotImplementedError(header)
+
+    def canonical(self, header: str, text: str) -> str:
+        """How a cell compares with an exported one: lists sorted, dates normalised."""
+        text = text.strip()
+        if header in self.list_columns():
+            return join_list(split_list(text))
+        if header in self.date_columns and text:
+            try:
+                return str(PartialDate.parse(text))
+            except ValueError:
+                return text
+        return text
+
+    def list_columns(self) -> set[str]:
+        return set()
+
+    def parse(
+        self, row: int, cells: dict[str, str], lookups: Lookups
+    ) -> tuple[dict, list[CellError]]:
+        """The model values a row sets (only for the columns it has), and what is wrong with it."""
+        values, errors = {}, []
+        for header in self.required:
+            if header in cells and not cells[header].strip():
+                errors.append(CellError(row, header, "", "is required."))
+        for header, text in cells.items():
+            text = text.strip()
+            if header in self.text_columns:
+                limit = self.model._meta.get_field(header).max_length
+                if limit and len(text) > limit:
+                    errors.append(
+                        CellError(row, header, text, f"is longer than {limit} characters.")
+                    )
+                values[header] = text
+            elif header in self.date_columns:
+                try:
+                    values[header] = str(PartialDate.parse(text)) if text else ""
+                except ValueError as error:
+                    errors.append(CellError(row, header, text, str(error)))
+            elif header in self.choice_columns:
+                choice = self._choice(self.choice_columns[header], text)
+                if choice is None:
+                    labels = ", ".join(label for _, label in self.choice_columns[header].choices)
+                    errors.append(CellError(row, header, text, f"is not one of: {labels}."))
+                else:
+                    values[header] = choice
+            elif (
+                header in self.headers and header not in self.informative and header != "reference"
+            ):
+                self.parse_column(row, header, text, values, errors, lookups)
+        return values, errors
+
+    @staticmethod
+    def _choice(choices, text: str) -> str | None:
+        folded = fold_for_search(text)
+        for value, label in choices.choices:
+            if folded in (fold_for_search(value), fold_for_search(label)):
+                return value
+        return "" if not text else None
+
+    def parse_column(self, row, header, text, values, errors, lookups) -> None:
+        raise NotImplementedError(header)
+
+
+class RecordResource(Resource):
+    """Agreements and projects: parties or participants with roles, fields of cooperation."""
+
+    link_column = ""
+    link_model: type = None
+    informative = ["status"]
+    required = ["title_en", "kind"]
+
+    def queryset(self):
+        link = self.model.LINKS
+        return self.model.objects.prefetch_related(f"{link}__organization", "fields")
+
+    def natural_key(self, cells):
+        """Without a reference, a record is its exact English title and its date."""
+        title = cells.get("title_en", "").strip()
+        date = self.canonical(self.model.DATE_FIELD, cells.get(self.model.DATE_FIELD, ""))
+        return f"{title}|{date}" if title else ""
+
+    def natural_key_of(self, obj):
+        return f"{obj.title_en}|{getattr(obj, self.model.DATE_FIELD)}"
+
+    def list_columns(self):
+        return {self.link_column, "fields"}
+
+    def export_column(self, obj, header):
+        if header == self.link_column:
+            links = getattr(obj, self.model.LINKS).all()
+            return join_list(f"{link.organization.name} ({link.role})" for link in links)
+        if header == "fields":
+            return join_list(field.name for field in obj.fields.all())
+        if header == "status":
+            return obj.get_status_display()
+        raise NotImplementedError(header)
+
+    def parse_column(self, row, header, text, values, errors, lookups):
+        if header == self.link_column:
+            values["links"] = self._parse_links(row, header, text, errors, lookups)
+        elif header == "fields":
+            chosen = []
+            for name in split_list(text):
+                vocabulary_field = lookups.fields.get(fold_for_search(name))
+                if vocabulary_field is None:
+                    errors.append(
+                        CellError(
+                            row,
+                            header,
+                            name,
+                            "is not a field of cooperation; "
+                            "add it in the admin first or correct the spelling.",
+                        )
+                    )
+                else:
+                    chosen.append(vocabulary_field)
+            values["fields"] = chosen
+
+    def _parse_links(self, row, header, text, errors, lookups) -> list[tuple[object, str]]:
+        roles = dict(self.link_model.Role.choices)
+        links = []
+        for item in split_list(text):
+            match = _ROLE.match(item)
+            name, role = (match["name"], match["role"].strip().lower()) if match else (item, "")
+            if match and role not in roles:
+                name, role = item, ""  # the parentheses belong to the name
+            organization = lookups.organization(name)
+            if isinstance(organization, str):
+                errors.append(CellError(row, header, name, organization))
+            elif organization is None and name not in lookups.approved_new:
+                lookups.unknown_organizations.add(name)
+                errors.append(CellError(row, header, name, "matches no organization."))
+            else:
+                links.append((organization or name, role or self.link_model.Role.choices[0][0]))
+        return links
+
+
+class AgreementResource(RecordResource):
+    model = Agreement
+    link_model = AgreementParty
+    link_column = "parties"
+    headers = [
+        "reference",
+        "title_en",
+        "title_original",
+        "original_language",
+        "kind",
+        "date_signed",
+        "place",
+        "signed_by",
+        "parties",
+        "fields",
+        "relations",
+        "summary",
+        "status",
+    ]
+    text_columns = [
+        "title_en",
+        "title_original",
+        "original_language",
+        "place",
+        "signed_by",
+        "summary",
+    ]
+    date_columns = ["date_signed"]
+    choice_columns = {"kind": Agreement.Kind}
+
+    def queryset(self):
+        relations = AgreementRelation.objects.select_related("other")
+        return super().queryset().prefetch_related(Prefetch("relations", queryset=relations))
+
+    def list_columns(self):
+        return super().list_columns() | {"relations"}
+
+    def export_column(self, obj, header):
+        if header == "relations":
+            return join_list(f"{r.kind} {r.other.reference}" for r in obj.relations.all())
+        return super().export_column(obj, header)
+
+    def parse_column(self, row, header, text, values, errors, lookups):
+        if header != "relations":
+            return super().parse_column(row, header, text, values, errors, lookups)
+        kinds = dict(AgreementRelation.Kind.choices)
+        relations = []
+        for item in split_list(text):
+            kind, _, reference = item.partition(" ")
+            other = lookups.agreements.get(reference.strip())
+            if kind not in kinds or other is None:
+                errors.append(
+                    CellError(
+                        row,
+                        header,
+                        item,
+                        "should be a relation and a reference, "
+                        f"e.g. “implements AGR-0006” ({', '.join(kinds)}).",
+                    )
+                )
+            else:
+                relations.append((kind, other))
+        values["relations"] = relations
+
+
+class ProjectResource(RecordResource):
+    model = Project
+    link_model = ProjectParticipant
+    link_column = "participants"
+    headers = [
+        "reference",
+        "title_en",
+        "title_original",
+        "original_language",
+        "kind",
+        "start",
+        "end",
+        "location",
+        "budget_amount",
+        "budget_currency",
+        "participants",
+        "agreements",
+        "fields",
+        "summary",
+        "status",
+    ]
+    text_columns = [
+        "title_en",
+        "title_original",
+        "original_language",
+        "location",
+        "summary",
+        "budget_currency",
+    ]
+    date_columns = ["start", "end"]
+    choice_columns = {"kind": Project.Kind}
+
+    def queryset(self):
+        return super().queryset().prefetch_related("agreements")
+
+    def list_columns(self):
+        return super().list_columns() | {"agreements"}
+
+    def export_column(self, obj, header):
+        if header == "budget_amount":
+            return "" if obj.budget_amount is None else f"{obj.budget_amount.normalize():f}"
+        if header == "agreements":
+            return join_list(agreement.reference for agreement in obj.agreements.all())
+        return super().export_column(obj, header)
+
+    def canonical(self, header, text):
+        if header == "budget_amount" and text.strip():
+            from decimal import Decimal, InvalidOperation
+
+            try:
+                return f"{Decimal(text.strip().replace(',', '')).normalize():f}"
+            except InvalidOperation:
+                return text.strip()
+        return super().canonical(header, text)
+
+    def parse_column(self, row, header, text, values, errors, lookups):
+        if header == "budget_amount":
+            from decimal import Decimal, InvalidOperation
+
+            try:
+                values["budget_amount"] = Decimal(text.replace(",", "")) if text else None
+            except InvalidOperation:
+                errors.append(
+                    CellError(row, header, text, "is not a number (write 1800000 or 1800000.50).")
+                )
+        elif header == "agreements":
+            chosen = []
+            for reference in split_list(text):
+                if reference in lookups.agreements:
+                    chosen.append(lookups.agreements[reference])
+                else:
+                    errors.append(
+                        CellError(row, header, reference, "is not the reference of an agreement.")
+                    )
+            values["agreements"] = chosen
+        else:
+            super().parse_column(row, header, text, values, errors, lookups)
+
+
+class OrganizationResource(Resource):
+    model = Organization
+    headers = ["reference", "name", "name_original", "acronym", "kind", "country", "successor"]
+    text_columns = ["name", "name_original", "acronym", "country"]
+    choice_columns = {"kind": Organization.Kind}
+    required = ["name", "kind"]
+
+    def queryset(self):
+        return Organization.objects.select_related("successor")
+
+    def natural_key(self, cells):
+        return fold_for_search(cells.get("name", ""))
+
+    def natural_key_of(self, obj):
+        return fold_for_search(obj.name)
+
+    def export_column(self, obj, header):
+        return obj.successor.name if obj.successor_id else ""
+
+    def parse_column(self, row, header, text, values, errors, lookups):
+        successor = lookups.organization(text) if text else None
+        if isinstance(successor, str) or (text and successor is None):
+            errors.append(CellError(row, header, text, successor or "matches no organization."))
+        else:
+            values["successor"] = successor
+
+
+class SourceResource(Resource):
+    model = Source
+    headers = [
+        "reference",
+        "title",
+        "publisher",
+        "author",
+        "url",
+        "published_on",
+        "language",
+        "kind",
+        "captured_text",
+        "notes",
+    ]
+    text_columns = ["title", "publisher", "author", "url", "language", "captured_text", "notes"]
+    date_columns = ["published_on"]
+    choice_columns = {"kind": Source.Kind}
+    required = ["title", "captured_text"]
+
+    def natural_key(self, cells):
+        return fold_for_search(cells.get("title", ""))
+
+    def natural_key_of(self, obj):
+        return fold_for_search(obj.title)
+
+
+class CitationResource(Resource):
+    """Citations have no reference: a row is named by its record, source and quote."""
+
+    model = Citation
+    headers = [
+        "record",
+        "source",
+        "quote",
+        "translation",
+        "supports",
+        "locator",
+        "inferred",
+        "inference",
+        "found",
+    ]
+    text_columns = ["quote", "translation", "locator", "inference"]
+    informative = ["found"]
+    required = ["record", "source", "quote"]
+
+    def queryset(self):
+        return Citation.objects.select_related("source", "agreement", "project").defer(
+            "source__captured_text", "source__search_text"
+        )
+
+    def key(self, cells):
+        return ""
+
+    def natural_key(self, cells):
+        return "|".join(
+            [
+                cells.get("record", "").strip(),
+                cells.get("source", "").strip(),
+                " ".join(cells.get("quote", "").split()),
+            ]
+        )
+
+    def natural_key_of(self, obj):
+        return "|".join([obj.record.reference, obj.source.reference, " ".join(obj.quote.split())])
+
+    def list_columns(self):
+        return {"supports"}
+
+    def export_column(self, obj, header):
+        return {
+            "record": lambda: obj.record.reference,
+            "source": lambda: obj.source.reference,
+            "supports": lambda: join_list(obj.supports),
+            "inferred": lambda: "yes" if obj.is_inferred else "no",
+            "found": lambda: "yes" if obj.quote_found else "no",
+        }[header]()
+
+    def canonical(self, header, text):
+        if header == "inferred":
+            return "yes" if text.strip().lower() in {"yes", "y", "true", "1", "có"} else "no"
+        return super().canonical(header, text)
+
+    def parse_column(self, row, header, text, values, errors, lookups):
+        if header == "record":
+            record = lookups.agreements.get(text) or lookups.projects.get(text)
+            if record is None:
+                errors.append(
+                    CellError(row, header, text, "is not the reference of an agreement or project.")
+                )
+            else:
+                values["record"] = record
+        elif header == "source":
+            if text in lookups.sources:
+                values["source"] = lookups.sources[text]
+            else:
+                errors.append(CellError(row, header, text, "is not the reference of a source."))
+        elif header == "supports":
+            values["supports"] = split_list(text)
+        elif header == "inferred":
+            values["is_inferred"] = self.canonical(header, text) == "yes"
+
+
+RESOURCES = {
+    resource.model: resource
+    for resource in [
+        SourceResource(),
+        OrganizationResource(),
+        AgreementResource(),
+        ProjectResource(),
+        CitationResource(),
+    ]
+}

@@ -1,0 +1,508 @@
+"""Imports in two steps: plan() reads and compares without writing; apply() writes it all.
+
+Both work on whole sheets at once: the records a sheet names, the organizations, fields and
+references its cells mention are loaded in a few queries, and the writes are bulk inserts
+and updates, with their history, in one transaction. Nothing runs a query per row.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Model
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from curation.cells import restore
+from curation.models import (
+    Agreement,
+    AgreementRelation,
+    Citation,
+    Organization,
+    Project,
+    Publication,
+    Source,
+    Status,
+)
+from curation.models.references import allocate_references
+from curation.resources import CellError, Lookups, RecordResource, Resource, load_lookups
+from curation.signals import bulk_writes
+from curation.spreadsheets.reading import Table
+from curation.text import fold_for_search
+
+log = logging.getLogger("curation.spreadsheets")
+BATCH = 2000
+IN_CLAUSE = 5000  # references per query, within every database's parameter limit
+
+
+@dataclass
+class RowPlan:
+    number: int
+    action: str  # new, update, unchanged or invalid
+    label: str
+    values: dict = field(default_factory=dict)
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    errors: list[CellError] = field(default_factory=list)
+    obj: Model | None = None
+
+
+@dataclass
+class ImportPlan:
+    resource: Resource
+    rows: list[RowPlan]
+    problems: list[str]
+    unknown_organizations: dict[str, list[str]]
+    lookups: Lookups
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(row.action for row in self.rows)
+
+    @property
+    def errors(self) -> list[CellError]:
+        return [error for row in self.rows for error in row.errors]
+
+    @property
+    def can_apply(self) -> bool:
+        counts = self.counts
+        return (
+            not self.problems and not counts["invalid"] and bool(counts["new"] + counts["update"])
+        )
+
+
+def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset()) -> ImportPlan:
+    problems = _header_problems(resource, table.headers)
+    lookups = load_lookups(approved_new)
+    if problems:
+        return ImportPlan(resource, [], problems, {}, lookups)
+    rows = [(number, {h: restore(v) for h, v in cells.items()}) for number, cells in table.rows]
+    _load_references(resource, rows, lookups)
+    by_reference, by_natural_key = _existing(resource, rows)
+    seen: dict[str, int] = {}
+    planned = []
+    for number, cells in rows:
+        reference, natural = resource.key(cells), resource.natural_key(cells)
+        obj = by_reference.get(reference) if reference else by_natural_key.get(natural)
+        values, errors = resource.parse(number, cells, lookups)
+        if reference and obj is None:
+            errors.append(
+                CellError(
+                    number,
+                    "reference",
+                    reference,
+                    "names no existing record; leave it empty to create a new one.",
+                )
+            )
+        identity = reference or natural
+        if identity and identity in seen:
+            errors.append(
+                CellError(
+                    number,
+                    "reference" if reference else resource.headers[0],
+                    identity.split("|")[0],
+                    f"repeats row {seen[identity]}.",
+                )
+            )
+        seen.setdefault(identity, number)
+        label = reference or cells.get("title_en") or cells.get("name") or cells.get("title") or ""
+        row = RowPlan(number, "invalid", label[:120], values, errors=errors, obj=obj)
+        if not errors:
+            row.action, row.changes = _compare(resource, obj, cells)
+        planned.append(row)
+    unknown = _suggestions(lookups)
+    return ImportPlan(resource, planned, [], unknown, lookups)
+
+
+def _header_problems(resource: Resource, headers: list[str]) -> list[str]:
+    unknown = [h for h in headers if h and h not in resource.headers]
+    problems = []
+    if unknown:
+        problems.append(
+            f"Unknown column(s): {', '.join(unknown)}. "
+            f"The columns are: {', '.join(resource.headers)}."
+        )
+    duplicated = [h for h, n in Counter(headers).items() if h and n > 1]
+    if duplicated:
+        problems.append(f"Column(s) given twice: {', '.join(duplicated)}.")
+    if not {"reference", *resource.required} & set(headers) and resource.required:
+        problems.append(
+            f"The sheet needs a “reference” column or the columns {', '.join(resource.required)}."
+        )
+    return problems
+
+
+def _chunks(values: list, size: int = IN_CLAUSE):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _load_references(resource, rows, lookups: Lookups) -> None:
+    """Load the agreements, projects and sources that cells refer to, in a few queries."""
+    mentioned: set[str] = set()
+    for _, cells in rows:
+        for header in ("relations", "agreements", "record", "source"):
+            for item in cells.get(header, "").split(";"):
+                mentioned.add(item.strip().split(" ")[-1])
+    mentioned.discard("")
+    references = sorted(mentioned)
+    for chunk in _chunks(references):
+        lookups.agreements |= {
+            a.reference: a for a in Agreement.objects.filter(reference__in=chunk)
+        }
+        lookups.projects |= {p.reference: p for p in Project.objects.filter(reference__in=chunk)}
+        sources = Source.objects.filter(reference__in=chunk).defer("search_text")
+        lookups.sources |= {s.reference: s for s in sources}
+
+
+def _existing(resource: Resource, rows) -> tuple[dict, dict]:
+    references = sorted({resource.key(cells) for _, cells in rows} - {""})
+    by_reference = {}
+    for chunk in _chunks(references):
+        by_reference |= {
+            obj.reference: obj for obj in resource.queryset().filter(reference__in=chunk)
+        }
+    wanted = {resource.natural_key(cells) for _, cells in rows if not resource.key(cells)} - {""}
+    by_natural_key = {}
+    if wanted:
+        for obj in _natural_candidates(resource, wanted):
+            by_natural_key.setdefault(resource.natural_key_of(obj), obj)
+    return by_reference, {key: obj for key, obj in by_natural_key.items() if key in wanted}
+
+
+def _natural_candidates(resource: Resource, wanted: set[str]):
+    """Rows that may share a natural key with the sheet's rows that have no reference."""
+    if resource.model in (Organization, Source):
+        return resource.queryset()  # few rows: their folded names are compared in Python
+    firsts = sorted({key.split("|")[0] for key in wanted})
+    for chunk in _chunks(firsts):
+        if isinstance(resource, RecordResource):
+            yield from resource.queryset().filter(title_en__in=chunk)
+        else:
+            yield from resource.queryset().filter(agreement__reference__in=chunk)
+            yield from resource.queryset().filter(project__reference__in=chunk)
+
+
+def _compare(resource: Resource, obj, cells) -> tuple[str, dict]:
+    if obj is None:
+        return "new", {}
+    exported = resource.export_row(obj)
+    changes = {}
+    for header, text in cells.items():
+        if header in resource.informative or header == "reference" or header not in exported:
+            continue
+        old, new = resource.canonical(header, exported[header]), resource.canonical(header, text)
+        if old != new:
+            changes[header] = (old, new)
+    return ("update" if changes else "unchanged"), changes
+
+
+def _suggestions(lookups: Lookups) -> dict[str, list[str]]:
+    names = {}
+    for entries in lookups.organizations.values():
+        for organization in entries:
+            names[fold_for_search(organization.name)] = organization.name
+            if organization.acronym:
+                names[fold_for_search(organization.acronym)] = organization.name
+    return {
+        unknown: list(
+            dict.fromkeys(
+                names[match]
+                for match in difflib.get_close_matches(
+                    fold_for_search(unknown), list(names), n=3, cutoff=0.6
+                )
+            )
+        )
+        for unknown in sorted(lookups.unknown_organizations)
+    }
+
+
+def apply(import_plan: ImportPlan, *, by, filename: str) -> Counter:
+    """Write a plan, all rows or none, and return how many rows were new and updated."""
+    if not import_plan.can_apply:
+        raise ValueError("This import has problems or invalid rows; nothing was written.")
+    reason = f"Imported from {filename}"
+    token = bulk_writes.set(True)
+    try:
+        with transaction.atomic():
+            _create_approved_organizations(import_plan, by, reason)
+            WRITERS[import_plan.resource.model](import_plan, by, reason)
+            Publication.bump()
+    finally:
+        bulk_writes.reset(token)
+    counts = import_plan.counts
+    log.info(
+        "%s imported %s: %d new, %d updated, %d unchanged",
+        by,
+        filename,
+        counts["new"],
+        counts["update"],
+        counts["unchanged"],
+    )
+    return counts
+
+
+def _create_approved_organizations(import_plan, by, reason) -> None:
+    needed = sorted(
+        {
+            name
+            for row in import_plan.rows
+            for name, _ in row.values.get("links", [])
+            if isinstance(name, str)
+        }
+    )
+    if not needed:
+        return
+    created = [
+        Organization(
+            reference=ref,
+            name=name,
+            kind=Organization.Kind.OTHER,
+            search_text=fold_for_search(f"{ref} {name}"),
+        )
+        for ref, name in zip(allocate_references(Organization, len(needed)), needed, strict=True)
+    ]
+    bulk_create_with_history(
+        created, Organization, batch_size=BATCH, default_user=by, default_change_reason=reason
+    )
+    by_name = {organization.name: organization for organization in created}
+    for row in import_plan.rows:
+        if "links" in row.values:
+            row.values["links"] = [
+                (by_name[o] if isinstance(o, str) else o, role) for o, role in row.values["links"]
+            ]
+
+
+def _rows(import_plan, action):
+    return [row for row in import_plan.rows if row.action == action]
+
+
+def _write_records(import_plan: ImportPlan, by, reason) -> None:
+    resource, model = import_plan.resource, import_plan.resource.model
+    link = model._meta.get_field(model.LINKS)
+    link_model, record_field = link.related_model, link.field.name
+    scalar = [*resource.text_columns, *resource.date_columns, *resource.choice_columns]
+    if model is Project:
+        scalar.append("budget_amount")
+    new_rows, updated_rows = _rows(import_plan, "new"), _rows(import_plan, "update")
+
+    new_objects = []
+    for row, reference in zip(new_rows, allocate_references(model, len(new_rows)), strict=True):
+        obj = model(reference=reference, **{k: v for k, v in row.values.items() if k in scalar})
+        row.obj = obj
+        new_objects.append(obj)
+    changed_fields = sorted({h for row in updated_rows for h in row.changes if h in scalar})
+    for row in [*new_rows, *updated_rows]:
+        obj = row.obj
+        for name in changed_fields if row.action == "update" else []:
+            if name in row.values:
+                setattr(obj, name, row.values[name])
+        obj.status = Status.IN_REVIEW  # only a reviewer verifies, whatever the sheet says
+        obj.last_edited_by = by
+        organizations = (
+            [o for o, _ in row.values["links"]] if "links" in row.values else obj.organizations()
+        )
+        obj.search_text = fold_for_search(
+            " ".join(
+                filter(
+                    None,
+                    [
+                        obj.reference,
+                        obj.title_en,
+                        obj.title_original,
+                        obj.summary,
+                        *[f"{o.name} {o.name_original} {o.acronym}" for o in organizations],
+                    ],
+                )
+            )
+        )
+    bulk_create_with_history(
+        new_objects, model, batch_size=BATCH, default_user=by, default_change_reason=reason
+    )
+    bulk_update_with_history(
+        [row.obj for row in updated_rows],
+        model,
+        fields=[*changed_fields, "status", "last_edited_by", "search_text"],
+        batch_size=BATCH,
+        default_user=by,
+        default_change_reason=reason,
+    )
+    written = [*new_rows, *updated_rows]
+    _replace_links(written, link_model, record_field, by, reason)
+    _replace_many(
+        written, model.fields.through, model._meta.model_name, "fieldofcooperation", "fields"
+    )
+    if model is Project:
+        _replace_many(written, Project.agreements.through, "project", "agreement", "agreements")
+    if model is Agreement:
+        _replace_relations(written, by, reason)
+
+
+def _replace_links(rows, link_model, record_field, by, reason) -> None:
+    rows = [row for row in rows if "links" in row.values]
+    wanted = {(row.obj.pk, o.pk, role) for row in rows for o, role in row.values["links"]}
+    existing = {}
+    for chunk in _chunks([row.obj.pk for row in rows if row.action == "update"]):
+        for linked in link_model.objects.filter(**{f"{record_field}_id__in": chunk}):
+            existing[
+                (getattr(linked, f"{record_field}_id"), linked.organization_id, linked.role)
+            ] = linked
+    for key in existing.keys() - wanted:
+        existing[key].delete()  # rare (a party removed): history records each deletion
+    added = [
+        link_model(**{f"{record_field}_id": record, "organization_id": organization, "role": role})
+        for record, organization, role in sorted(wanted - existing.keys())
+    ]
+    bulk_create_with_history(
+        added, link_model, batch_size=BATCH, default_user=by, default_change_reason=reason
+    )
+
+
+def _replace_many(rows, through, record_column, target_column, value_key) -> None:
+    rows = [row for row in rows if value_key in row.values]
+    wanted = {(row.obj.pk, target.pk) for row in rows for target in row.values[value_key]}
+    existing = {}
+    for chunk in _chunks([row.obj.pk for row in rows if row.action == "update"]):
+        for pk, record, target in through.objects.filter(
+            **{f"{record_column}_id__in": chunk}
+        ).values_list("pk", f"{record_column}_id", f"{target_column}_id"):
+            existing[(record, target)] = pk
+    removed = [existing[key] for key in existing.keys() - wanted]
+    for chunk in _chunks(removed):
+        through.objects.filter(pk__in=chunk).delete()
+    through.objects.bulk_create(
+        [
+            through(**{f"{record_column}_id": r, f"{target_column}_id": t})
+            for r, t in sorted(wanted - existing.keys())
+        ],
+        batch_size=BATCH,
+    )
+
+
+def _replace_relations(rows, by, reason) -> None:
+    rows = [row for row in rows if "relations" in row.values]
+    wanted = {
+        (row.obj.pk, kind, other.pk) for row in rows for kind, other in row.values["relations"]
+    }
+    existing = {}
+    for chunk in _chunks([row.obj.pk for row in rows if row.action == "update"]):
+        for relation in AgreementRelation.objects.filter(agreement_id__in=chunk):
+            existing[(relation.agreement_id, relation.kind, relation.other_id)] = relation
+    for key in existing.keys() - wanted:
+        existing[key].delete()
+    added = [
+        AgreementRelation(agreement_id=a, kind=k, other_id=o)
+        for a, k, o in sorted(wanted - existing.keys())
+    ]
+    bulk_create_with_history(
+        added, AgreementRelation, batch_size=BATCH, default_user=by, default_change_reason=reason
+    )
+
+
+def _write_simple(import_plan: ImportPlan, by, reason) -> None:
+    """Sources and organizations: their own columns only."""
+    resource, model = import_plan.resource, import_plan.resource.model
+    scalar = [*resource.text_columns, *resource.date_columns, *resource.choice_columns]
+    if model is Organization:
+        scalar.append("successor")
+    new_rows, updated_rows = _rows(import_plan, "new"), _rows(import_plan, "update")
+    new_objects = [
+        model(reference=reference, **{k: v for k, v in row.values.items() if k in scalar})
+        for row, reference in zip(new_rows, allocate_references(model, len(new_rows)), strict=True)
+    ]
+    changed_fields = sorted({h for row in updated_rows for h in row.changes if h in scalar})
+    for row in updated_rows:
+        for name in changed_fields:
+            if name in row.values:
+                setattr(row.obj, name, row.values[name])
+    updated = [row.obj for row in updated_rows]
+    for obj in [*new_objects, *updated]:
+        obj.update_derived_fields()
+    bulk_create_with_history(
+        new_objects, model, batch_size=BATCH, default_user=by, default_change_reason=reason
+    )
+    derived = ["search_text"] + (["text_sha256"] if model is Source else ["lineage_country"])
+    bulk_update_with_history(
+        updated,
+        model,
+        fields=[*changed_fields, *derived],
+        batch_size=BATCH,
+        default_user=by,
+        default_change_reason=reason,
+    )
+    if model is Source:
+        for row in updated_rows:
+            if "captured_text" in row.changes:
+                row.obj.recheck_citations()
+    else:
+        _refresh_records_of(
+            [row.obj for row in updated_rows if "name" in row.changes or "acronym" in row.changes]
+        )
+
+
+def _refresh_records_of(organizations) -> None:
+    from curation.signals import refresh_search_text
+
+    for model in (Agreement, Project):
+        link = model._meta.get_field(model.LINKS)
+        records = model.objects.filter(
+            pk__in=link.related_model.objects.filter(organization__in=organizations).values(
+                f"{link.field.name}_id"
+            )
+        ).prefetch_related(f"{model.LINKS}__organization")
+        refresh_search_text(records)
+
+
+def _write_citations(import_plan: ImportPlan, by, reason) -> None:
+    scalar = ["quote", "translation", "locator", "inference", "supports", "is_inferred"]
+    new_objects, updated, touched = [], [], {}
+    for row in _rows(import_plan, "new"):
+        record = row.values["record"]
+        obj = Citation(
+            source=row.values["source"], **{k: v for k, v in row.values.items() if k in scalar}
+        )
+        setattr(obj, "agreement" if isinstance(record, Agreement) else "project", record)
+        new_objects.append(obj)
+    for row in _rows(import_plan, "update"):
+        for name, value in row.values.items():
+            if name in scalar:
+                setattr(row.obj, name, value)
+        updated.append(row.obj)
+    for obj in [*new_objects, *updated]:
+        obj.locate_quote()
+        touched[(type(obj.record), obj.record.pk)] = obj.record
+    bulk_create_with_history(
+        new_objects, Citation, batch_size=BATCH, default_user=by, default_change_reason=reason
+    )
+    bulk_update_with_history(
+        updated,
+        Citation,
+        fields=[*scalar, "quote_found", "quote_start", "quote_end"],
+        batch_size=BATCH,
+        default_user=by,
+        default_change_reason=reason,
+    )
+    for model in (Agreement, Project):
+        records = [record for (kind, _), record in touched.items() if kind is model]
+        for record in records:
+            record.status = Status.IN_REVIEW if record.status == Status.VERIFIED else record.status
+            record.last_edited_by = by
+        bulk_update_with_history(
+            records,
+            model,
+            fields=["status", "last_edited_by"],
+            batch_size=BATCH,
+            default_user=by,
+            default_change_reason=reason,
+        )
+
+
+WRITERS = {
+    Agreement: _write_records,
+    Project: _write_records,
+    Organization: _write_simple,
+    Source: _write_simple,
+    Citation: _write_citations,
+}
