@@ -10,6 +10,7 @@ import csv
 import datetime
 import io
 import json
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 
@@ -60,6 +61,11 @@ def read_table(data: bytes, filename: str, encoding: str = "auto") -> Table:
 
 
 def decode(data: bytes, encoding: str) -> str:
+    """The file's text in NFC: Windows-1258 spells Vietnamese tones as combining marks."""
+    return unicodedata.normalize("NFC", _decode(data, encoding))
+
+
+def _decode(data: bytes, encoding: str) -> str:
     if encoding not in ENCODINGS:
         raise SpreadsheetError(f"Unknown encoding “{encoding}”.")
     if encoding != "auto":

@@ -1,0 +1,259 @@
+"""Bad files get a clear message and change nothing; hostile cells never run as formulas."""
+
+import io
+import time
+import unicodedata
+import zipfile
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from curation.models import Agreement, ImportBatch, Organization
+from curation.resources import RESOURCES
+from curation.spreadsheets import importing
+from curation.spreadsheets.reading import SpreadsheetError, read_table
+from curation.spreadsheets.writing import export_response
+from tests.conftest import make_agreement
+
+HEADER = "title_en,kind,date_signed,parties\n"
+
+
+def cp1258(text: str) -> bytes:
+    """As Windows-1258 stores Vietnamese: letters with ^, ˘ or horn whole, tone marks combining."""
+    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+    out = []
+    for char in unicodedata.normalize("NFD", text):
+        if out and char not in tones and unicodedata.combining(char):
+            out[-1] = unicodedata.normalize("NFC", out[-1][0] + char) + out[-1][1:]
+        elif out and char in tones:
+            out[-1] += char
+        else:
+            out.append(char)
+    return "".join(out).encode("cp1258")
+
+
+def plan_for(text: str, approved=()):
+    return importing.plan(
+        RESOURCES[Agreement], read_table(text.encode(), "sheet.csv"), set(approved)
+    )
+
+
+def table_counts() -> tuple:
+    return (Agreement.objects.count(), Organization.objects.count(), Agreement.history.count())
+
+
+# Encodings and separators, as Excel and LibreOffice write them.
+
+
+@pytest.mark.parametrize(
+    ("encoded", "encoding"),
+    [
+        ("title_en;kind\nThỏa thuận;Contract\n".encode("utf-8-sig"), "auto"),
+        ("title_en\tkind\nThỏa thuận\tContract\n".encode("utf-16"), "auto"),
+        ("title_en,kind\nThỏa thuận,Contract\n".encode(), "auto"),
+        (cp1258("title_en,kind\nThỏa thuận,Contract\n"), "cp1258"),
+    ],
+)
+def test_csv_in_excel_encodings_and_separators_reads_the_same(encoded, encoding):
+    table = read_table(encoded, "sheet.csv", encoding)
+    assert table.headers == ["title_en", "kind"]
+    assert [cells["title_en"] for _, cells in table.rows] == ["Thỏa thuận"]
+
+
+def test_a_windows_file_read_as_utf8_is_refused_with_what_to_do():
+    with pytest.raises(SpreadsheetError, match="Windows-1258"):
+        read_table(cp1258("title_en\nThỏa thuận\n"), "sheet.csv")
+
+
+def test_files_over_the_size_limit_are_refused(settings):
+    settings.IMPORT_MAX_BYTES = 1000
+    with pytest.raises(SpreadsheetError, match="limit is"):
+        read_table(b"title_en\n" + b"x" * 2000, "sheet.csv")
+
+
+def test_a_zip_bomb_is_refused_quickly(settings):
+    settings.IMPORT_MAX_UNPACKED_BYTES = 10 * 2**20
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bomb:
+        bomb.writestr("xl/worksheets/sheet1.xml", b"\0" * (50 * 2**20))
+    started = time.monotonic()
+    with pytest.raises(SpreadsheetError, match="zip bomb"):
+        read_table(archive.getvalue(), "bomb.xlsx")
+    assert time.monotonic() - started < 5
+
+
+def test_xml_entity_expansion_is_refused():
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["title_en"])
+    plain = io.BytesIO()
+    workbook.save(plain)
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol3;</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    hostile = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(hostile, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, laughs if item.filename.endswith("sheet1.xml") else data)
+    with pytest.raises(SpreadsheetError, match="could not be read"):
+        read_table(hostile.getvalue(), "laughs.xlsx")
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"not a zip", "sheet.xlsx", "not a valid XLSX"),
+        (b"{oops", "sheet.json", "JSON file is malformed"),
+        (b'{"a": 1}', "sheet.json", "list of objects"),
+        (b"a,b\n1,2,3\n", "sheet.csv", "more cells than"),
+        (b"\x00\x01\x02", "sheet.csv", "NUL bytes"),
+        (b"title_en\n", "sheet.exe", "not a CSV, XLSX or JSON"),
+        (b"", "sheet.csv", "no header row"),
+    ],
+)
+def test_malformed_files_get_a_message(data, name, message):
+    with pytest.raises(SpreadsheetError, match=message):
+        read_table(data, name)
+
+
+# Cells: errors name the row, the column and the value.
+
+
+def test_every_error_names_row_column_and_value(seed):
+    plan = plan_for(
+        HEADER + "Fine,Contract,2020,Vietnam\nBad,Contract,2025-02-30,Vietnam\n"
+        "Worse,Spaceship,2020,Vietnam\n"
+    )
+    messages = [str(error) for error in plan.errors]
+    assert any("Row 3" in m and "date_signed" in m and "2025-02-30" in m for m in messages)
+    assert any("Row 4" in m and "kind" in m and "Spaceship" in m for m in messages)
+    assert plan.counts["invalid"] == 2 and not plan.can_apply
+
+
+def test_unknown_columns_are_named(seed):
+    plan = plan_for("title_en,kind,colour\nX,Contract,red\n")
+    assert plan.problems and "colour" in plan.problems[0]
+
+
+def test_spellings_without_diacritics_find_the_organization(seed):
+    plan = plan_for(HEADER + "New deal,Contract,2021,Viet Nam (signatory); VNVC (witness)\n")
+    assert plan.counts["new"] == 1
+    names = sorted(o.name for o, _ in plan.rows[0].values["links"])
+    assert names == ["Vietnam", "Vietnam Vaccine Joint Stock Company"]
+
+
+def test_a_misspelt_organization_is_not_silently_created(seed, alice):
+    plan = plan_for(HEADER + "New deal,Contract,2021,Rusia (signatory)\n")
+    assert plan.counts["invalid"] == 1
+    assert "Russia" in plan.unknown_organizations["Rusia"]
+    before = Organization.objects.count()
+    with pytest.raises(ValueError):
+        importing.apply(plan, by=alice, filename="x.csv")
+    assert Organization.objects.count() == before
+    approved = plan_for(HEADER + "New deal,Contract,2021,Rusia (signatory)\n", approved={"Rusia"})
+    importing.apply(approved, by=alice, filename="x.csv")
+    assert Organization.objects.filter(name="Rusia").count() == 1
+
+
+def test_the_preview_writes_nothing(seed):
+    before = table_counts()
+    plan = plan_for(HEADER + "A,Contract,2020,Vietnam\nB,Contract,2021,Brand New Org\n")
+    assert plan.counts["new"] == 1 and plan.unknown_organizations
+    assert table_counts() == before
+
+
+def test_an_import_that_fails_on_its_last_row_changes_nothing(seed, alice, monkeypatch):
+    before = table_counts()
+    rows = "".join(f"Row {n},Contract,2020,Vietnam\n" for n in range(50))
+    bad_last = plan_for(HEADER + rows + "Last,Contract,2020-13,Vietnam\n")
+    assert bad_last.counts["invalid"] == 1
+    with pytest.raises(ValueError):
+        importing.apply(bad_last, by=alice, filename="x.csv")
+
+    good = plan_for(HEADER + rows)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full while writing the last rows")
+
+    monkeypatch.setattr(importing, "_replace_many", fail)  # after records and parties are written
+    with pytest.raises(RuntimeError):
+        importing.apply(good, by=alice, filename="x.csv")
+    assert table_counts() == before
+
+
+# Formula triggers are neutralised in exports and restored on import.
+
+HOSTILE = ['=HYPERLINK("http://evil")', "+1+1", "-2", "@SUM(A1)", "\tTabbed", "'Quoted"]
+
+
+def test_exports_neutralise_formulas_and_the_import_restores_them(alice):
+    for title in HOSTILE:
+        make_agreement(alice, title_en=title)
+    resource = RESOURCES[Agreement]
+    response = export_response(resource, resource.queryset().order_by("pk"), "xlsx", "x")
+    data = b"".join(response)
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    titles = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert all(title.startswith("'") for title in titles)
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    plan = importing.plan(resource, read_table(data, "x.xlsx"))
+    assert plan.counts["unchanged"] == len(HOSTILE), plan.errors
+
+
+# Who may import and export.
+
+
+def test_only_editors_import_and_everyone_with_view_exports(client, alice, rita, django_user_model):
+    url = reverse("admin:curation_agreement_import")
+    client.force_login(rita)
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("admin:curation_agreement_export") + "?format=csv").status_code == 200
+    client.force_login(alice)
+    assert client.get(url).status_code == 200
+    stranger = django_user_model.objects.create_user("stranger", is_staff=True)
+    client.force_login(stranger)
+    assert client.get(reverse("admin:curation_agreement_export")).status_code == 403
+
+
+def test_the_admin_flow_upload_preview_approve_confirm(client, seed, alice):
+    client.force_login(alice)
+    upload = io.BytesIO(
+        (HEADER + "Admin deal,Contract,2022-05,Vietnam (signatory); Neworg (witness)\n").encode()
+    )
+    upload.name = "deal.csv"
+    response = client.post(
+        reverse("admin:curation_agreement_import"), {"file": upload, "encoding": "auto"}
+    )
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and bytes(batch.data).startswith(b"title_en")
+    preview = client.get(response["Location"]).content.decode()
+    assert (
+        'id="count-invalid">1<' in preview
+        and "Neworg" in preview
+        and "Confirm import" not in preview
+    )
+    client.post(response["Location"], {"approve": "1", "create_organization": ["Neworg"]})
+    preview = client.get(response["Location"]).content.decode()
+    assert 'id="count-new">1<' in preview and "Confirm import" in preview
+    assert not Agreement.objects.filter(title_en="Admin deal").exists()
+    done = client.post(response["Location"], {"confirm": "1"})
+    page = b"".join(done.streaming_content).decode()
+    assert "Done:" in page and "1 new" in page
+    assert Agreement.objects.get(title_en="Admin deal").status == "in_review"
+    batch.refresh_from_db()
+    assert batch.state == "applied" and batch.summary["new"] == 1
+
+
+def test_another_editor_cannot_open_my_import(client, seed, alice, eve):
+    batch = ImportBatch.objects.create(
+        model_name="agreement", filename="a.csv", data=b"title_en\n", created_by=alice
+    )
+    client.force_login(eve)
+    url = reverse("admin:curation_agreement_import_preview", args=[batch.pk])
+    assert client.get(url).status_code == 404
