@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-postgres test-browser seed messages lint bench-public
+.PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench-public: install
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/public_site.py
+
+# Import 100,000 agreement rows (and export them): against django-import-export and bulk_create.
+bench-imports: install
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) bench/imports.py
 
 lint: install
 	$(PY) -m ruff check .

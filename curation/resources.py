@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.db.models import Prefetch
 
@@ -86,6 +87,20 @@ def load_lookups(approved_new: set[str] = frozenset()) -> Lookups:
     return lookups
 
 
+@cache
+def _folded_choices(choices) -> dict[str, str]:
+    """Folded value and label of each choice -> value: "Memorandum of understanding" or its code."""
+    folded = {}
+    for value, label in choices.choices:
+        folded[fold_for_search(value)] = folded[fold_for_search(label)] = value
+    return folded
+
+
+@cache
+def _max_length(model, name: str) -> int | None:
+    return model._meta.get_field(name).max_length
+
+
 class Resource:
     """One record type's columns: export_row() writes them, parse() reads them back."""
 
@@ -155,7 +170,7 @@ class Resource:
         for header, text in cells.items():
             text = text.strip()
             if header in self.text_columns:
-                limit = self.model._meta.get_field(header).max_length
+                limit = _max_length(self.model, header)
                 if limit and len(text) > limit:
                     errors.append(
                         CellError(row, header, text, f"is longer than {limit} characters.")
@@ -181,11 +196,9 @@ class Resource:
 
     @staticmethod
     def _choice(choices, text: str) -> str | None:
-        folded = fold_for_search(text)
-        for value, label in choices.choices:
-            if folded in (fold_for_search(value), fold_for_search(label)):
-                return value
-        return "" if not text else None
+        if not text:
+            return ""
+        return _folded_choices(choices).get(fold_for_search(text))
 
     def parse_column(self, row, header, text, values, errors, lookups) -> None:
         raise NotImplementedError(header)

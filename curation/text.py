@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from functools import lru_cache
 
 # Typographic variants an editor's keyboard or a web page may swap for the plain ones.
 _TYPOGRAPHIC = str.maketrans(
@@ -46,6 +47,7 @@ def find_quote(text: str, quote: str) -> tuple[int, int] | None:
     return origins[position], origins[position + len(folded_quote) - 1] + 1
 
 
+@lru_cache(maxsize=20_000)  # names of organizations and fields repeat on every imported row
 def fold_for_search(text: str) -> str:
     """Lower-case text without diacritics and with single spaces: "Việt - Nga" -> "viet - nga"."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_SEARCH_LETTERS))
