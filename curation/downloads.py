@@ -13,41 +13,17 @@ from django.http import StreamingHttpResponse
 
 from curation.dates import PartialDate
 from curation.models import Agreement, Record
+from curation.resources import RESOURCES, join_list
 from curation.spreadsheets.writing import CONTENT_TYPES, attachment, csv_lines
 
 CHUNK = 2000
-CSV_COLUMNS = {
-    "agreement": [
-        "reference",
-        "title_en",
-        "title_original",
-        "kind",
-        "date_signed",
-        "place",
-        "parties",
-        "fields",
-        "summary",
-        "sources",
-        "quotes",
-    ],
-    "project": [
-        "reference",
-        "title_en",
-        "title_original",
-        "kind",
-        "start",
-        "end",
-        "location",
-        "budget_amount",
-        "budget_currency",
-        "participants",
-        "agreements",
-        "fields",
-        "summary",
-        "sources",
-        "quotes",
-    ],
-}
+# The curators' sheet columns (curation/resources.py), less what the public has no use for,
+# plus the evidence. Relations are left out: they may point at records not yet public.
+PRIVATE_COLUMNS = {"status", "relations"}
+
+
+def csv_headers(resource) -> list[str]:
+    return [h for h in resource.headers if h not in PRIVATE_COLUMNS] + ["sources", "quotes"]
 
 
 def dated(value: str) -> dict | None:
@@ -127,35 +103,12 @@ def record_data(record: Record) -> dict:
     return data
 
 
-def csv_row(data: dict) -> dict[str, str]:
-    """Flatten one record's data into spreadsheet cells: lists joined with "; "."""
-    organizations = data.get("parties", data.get("participants", []))
-    row = {
-        "reference": data["reference"],
-        "title_en": data["title_en"],
-        "title_original": data["title_original"],
-        "kind": data["kind"],
-    }
-    if "date_signed" in data:
-        row |= {"date_signed": (data["date_signed"] or {}).get("value", ""), "place": data["place"]}
-        row["parties"] = "; ".join(f"{o['name']} ({o['role']})" for o in organizations)
-    else:
-        row |= {
-            "start": (data["start"] or {}).get("value", ""),
-            "end": (data["end"] or {}).get("value", ""),
-            "location": data["location"],
-            "budget_amount": (data["budget"] or {}).get("amount", ""),
-            "budget_currency": (data["budget"] or {}).get("currency", ""),
-            "participants": "; ".join(f"{o['name']} ({o['role']})" for o in organizations),
-            "agreements": "; ".join(data["agreements"]),
-        }
-    row |= {
-        "fields": "; ".join(data["fields"]),
-        "summary": data["summary"],
-        "sources": "; ".join(sorted({c["source"]["reference"] for c in data["citations"]})),
-        "quotes": " | ".join(c["quote"] for c in data["citations"]),
-    }
-    return {key: str(value) for key, value in row.items()}
+def csv_row(resource, record: Record, headers: list[str]) -> dict[str, str]:
+    row = resource.export_row(record, headers[:-2])
+    citations = record.citations.all()
+    row["sources"] = join_list({citation.source.reference for citation in citations})
+    row["quotes"] = " | ".join(citation.quote for citation in citations)
+    return {header: row[header] for header in headers}
 
 
 def _records(queryset) -> Iterator[dict]:
@@ -164,8 +117,9 @@ def _records(queryset) -> Iterator[dict]:
 
 
 def csv_response(queryset, filename: str) -> StreamingHttpResponse:
-    headers = CSV_COLUMNS[queryset.model._meta.model_name]
-    rows = (csv_row(data) for data in _records(queryset))
+    resource = RESOURCES[queryset.model]
+    headers = csv_headers(resource)
+    rows = (csv_row(resource, record, headers) for record in queryset.iterator(chunk_size=CHUNK))
     response = StreamingHttpResponse(csv_lines(headers, rows), content_type=CONTENT_TYPES["csv"])
     return attachment(response, filename, "csv")
 

@@ -125,9 +125,9 @@ class Resource:
     def natural_key_of(self, obj) -> str:
         return ""
 
-    def export_row(self, obj) -> dict[str, str]:
+    def export_row(self, obj, headers: list[str] | None = None) -> dict[str, str]:
         row = {}
-        for header in self.headers:
+        for header in headers or self.headers:
             if header in self.choice_columns:
                 row[header] = (
                     getattr(obj, f"get_{header}_display")() if getattr(obj, header) else ""

@@ -61,7 +61,8 @@ class PublicList(PublicRecordMixin, ListView):
         if download in ("csv", "json"):
             queryset = self.get_queryset()
             if self.model is Project:
-                queryset = queryset.prefetch_related("agreements")
+                public = Agreement.objects.public()
+                queryset = queryset.prefetch_related(Prefetch("agreements", queryset=public))
             name = self.model._meta.verbose_name_plural
             return getattr(downloads, f"{download}_response")(queryset, name)
         if download:

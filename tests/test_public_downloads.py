@@ -110,3 +110,13 @@ def test_downloads_run_a_fixed_number_of_queries(client, alice, make, kind):
     for _ in range(10):
         make(alice, status=Status.VERIFIED)
     assert (queries("csv"), queries("json")) == few
+
+
+def test_a_project_download_names_no_unverified_agreement(client, alice):
+    project = make_project(alice, status=Status.VERIFIED)
+    hidden = make_agreement(alice, status=Status.IN_REVIEW)
+    shown = make_agreement(alice, status=Status.VERIFIED)
+    project.agreements.add(hidden, shown)
+    for fmt in ("csv", "json"):
+        body = download(client, "project", format=fmt)
+        assert shown.reference in body and hidden.reference not in body
