@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Model
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from curation.cells import restore
@@ -30,6 +31,7 @@ from curation.models import (
 from curation.models.references import allocate_references
 from curation.resources import CellError, Lookups, RecordResource, Resource, load_lookups
 from curation.signals import bulk_writes
+from curation.spreadsheets.fastinsert import history_rows, insert_rows
 from curation.spreadsheets.reading import Table
 from curation.text import fold_for_search
 
@@ -286,17 +288,12 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
     scalar = [*resource.text_columns, *resource.date_columns, *resource.choice_columns]
     if model is Project:
         scalar.append("budget_amount")
-    new_rows, updated_rows = _rows(import_plan, "new"), _rows(import_plan, "update")
-
-    new_objects = []
-    for row, reference in zip(new_rows, allocate_references(model, len(new_rows)), strict=True):
-        obj = model(reference=reference, **{k: v for k, v in row.values.items() if k in scalar})
-        row.obj = obj
-        new_objects.append(obj)
+    _insert_new_records(import_plan, scalar, link_model, record_field, by, reason)
+    updated_rows = _rows(import_plan, "update")
     changed_fields = sorted({h for row in updated_rows for h in row.changes if h in scalar})
-    for row in [*new_rows, *updated_rows]:
+    for row in updated_rows:
         obj = row.obj
-        for name in changed_fields if row.action == "update" else []:
+        for name in changed_fields:
             if name in row.values:
                 setattr(obj, name, row.values[name])
         obj.status = Status.IN_REVIEW  # only a reviewer verifies, whatever the sheet says
@@ -304,23 +301,7 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
         organizations = (
             [o for o, _ in row.values["links"]] if "links" in row.values else obj.organizations()
         )
-        obj.search_text = fold_for_search(
-            " ".join(
-                filter(
-                    None,
-                    [
-                        obj.reference,
-                        obj.title_en,
-                        obj.title_original,
-                        obj.summary,
-                        *[f"{o.name} {o.name_original} {o.acronym}" for o in organizations],
-                    ],
-                )
-            )
-        )
-    bulk_create_with_history(
-        new_objects, model, batch_size=BATCH, default_user=by, default_change_reason=reason
-    )
+        obj.search_text = _search_text(obj.reference, row.values, organizations, obj)
     bulk_update_with_history(
         [row.obj for row in updated_rows],
         model,
@@ -329,15 +310,101 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
         default_user=by,
         default_change_reason=reason,
     )
-    written = [*new_rows, *updated_rows]
-    _replace_links(written, link_model, record_field, by, reason)
+    _replace_links(updated_rows, link_model, record_field, by, reason)
     _replace_many(
-        written, model.fields.through, model._meta.model_name, "fieldofcooperation", "fields"
+        updated_rows, model.fields.through, model._meta.model_name, "fieldofcooperation", "fields"
     )
     if model is Project:
-        _replace_many(written, Project.agreements.through, "project", "agreement", "agreements")
+        _replace_many(
+            updated_rows, Project.agreements.through, "project", "agreement", "agreements"
+        )
     if model is Agreement:
-        _replace_relations(written, by, reason)
+        _replace_relations(updated_rows, by, reason)
+
+
+def _search_text(reference, values, organizations, obj=None) -> str:
+    def value(name):
+        return values.get(name, getattr(obj, name, "") if obj is not None else "")
+
+    parts = [reference, value("title_en"), value("title_original"), value("summary")]
+    parts += [f"{o.name} {o.name_original} {o.acronym}" for o in organizations]
+    return fold_for_search(" ".join(filter(None, parts)))
+
+
+def _insert_new_records(import_plan, scalar, link_model, record_field, by, reason) -> None:
+    """New records with their links, fields and history, in a few executemany INSERTs."""
+    model = import_plan.resource.model
+    new_rows = _rows(import_plan, "new")
+    if not new_rows:
+        return
+    now = timezone.now()
+    references = allocate_references(model, len(new_rows))
+    records = []
+    for row, reference in zip(new_rows, references, strict=True):
+        organizations = [o for o, _ in row.values.get("links", [])]
+        records.append(
+            {
+                **{k: v for k, v in row.values.items() if k in scalar},
+                "reference": reference,
+                "status": Status.IN_REVIEW,
+                "last_edited_by_id": by.pk,
+                "created_at": now,
+                "updated_at": now,
+                "search_text": _search_text(reference, row.values, organizations),
+            }
+        )
+    insert_rows(model, records)
+    ids = {}
+    for chunk in _chunks(references):
+        ids |= dict(model.objects.filter(reference__in=chunk).values_list("reference", "pk"))
+    for record in records:
+        record["id"] = ids[record["reference"]]
+    insert_rows(model.history.model, history_rows(model, records, by=by, reason=reason, when=now))
+    links = [
+        {f"{record_field}_id": record["id"], "organization_id": organization.pk, "role": role}
+        for row, record in zip(new_rows, records, strict=True)
+        for organization, role in dict.fromkeys(row.values.get("links", []))
+    ]
+    insert_rows(link_model, links)
+    created = []
+    for chunk in _chunks(sorted(ids.values())):
+        created += link_model.objects.filter(**{f"{record_field}_id__in": chunk}).values(
+            "id", f"{record_field}_id", "organization_id", "role"
+        )
+    insert_rows(
+        link_model.history.model, history_rows(link_model, created, by=by, reason=reason, when=now)
+    )
+    name = model._meta.model_name
+    insert_rows(
+        model.fields.through,
+        [
+            {f"{name}_id": record["id"], "fieldofcooperation_id": chosen.pk}
+            for row, record in zip(new_rows, records, strict=True)
+            for chosen in dict.fromkeys(row.values.get("fields", []))
+        ],
+    )
+    if model is Project:
+        insert_rows(
+            Project.agreements.through,
+            [
+                {"project_id": record["id"], "agreement_id": agreement.pk}
+                for row, record in zip(new_rows, records, strict=True)
+                for agreement in dict.fromkeys(row.values.get("agreements", []))
+            ],
+        )
+    if model is Agreement:
+        relations = [
+            AgreementRelation(agreement_id=record["id"], kind=kind, other=other)
+            for row, record in zip(new_rows, records, strict=True)
+            for kind, other in dict.fromkeys(row.values.get("relations", []))
+        ]
+        bulk_create_with_history(
+            relations,
+            AgreementRelation,
+            batch_size=BATCH,
+            default_user=by,
+            default_change_reason=reason,
+        )
 
 
 def _replace_links(rows, link_model, record_field, by, reason) -> None:
