@@ -126,3 +126,22 @@ def test_import_queries_grow_by_batch_not_by_row(seed, alice):
 
     few, many = run(5), run(400)
     assert many - few <= (400 - 5) // 10, (few, many)  # at most one more query per 10 rows
+
+
+@pytest.mark.parametrize(
+    ("model", "sheet", "key"),
+    [
+        (Organization, "name,kind\nrussia,State\n", "name"),
+        (
+            Source,
+            'title,captured_text\n"New momentum for sci-tech cooperation with France, Cuba",x\n',
+            "title",
+        ),
+    ],
+)
+def test_a_sheet_without_references_matches_by_natural_key_and_never_duplicates(
+    seed, model, sheet, key
+):
+    plan = planned(model, sheet.encode(), "csv")
+    assert plan.counts["new"] == 0, plan.counts
+    assert plan.counts["update"] + plan.counts["unchanged"] == 1

@@ -177,7 +177,8 @@ def _existing(resource: Resource, rows) -> tuple[dict, dict]:
 def _natural_candidates(resource: Resource, wanted: set[str]):
     """Rows that may share a natural key with the sheet's rows that have no reference."""
     if resource.model in (Organization, Source):
-        return resource.queryset()  # few rows: their folded names are compared in Python
+        yield from resource.queryset()  # few rows: their folded names are compared in Python
+        return
     firsts = sorted({key.split("|")[0] for key in wanted})
     for chunk in _chunks(firsts):
         if isinstance(resource, RecordResource):
