@@ -50,6 +50,8 @@ def find_quote(text: str, quote: str) -> tuple[int, int] | None:
 @lru_cache(maxsize=20_000)  # names of organizations and fields repeat on every imported row
 def fold_for_search(text: str) -> str:
     """Lower-case text without diacritics and with single spaces: "Việt - Nga" -> "viet - nga"."""
+    if text.isascii():  # most imported text: nothing to decompose
+        return " ".join(text.translate(_TYPOGRAPHIC).casefold().split())
     decomposed = unicodedata.normalize("NFKD", text.translate(_SEARCH_LETTERS))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.translate(_TYPOGRAPHIC).casefold().split())

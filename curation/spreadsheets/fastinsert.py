@@ -26,6 +26,23 @@ def _adapter(field: models.Field) -> Callable | None:
     return None
 
 
+def _adapted_column(values: list, adapt: Callable | None) -> list:
+    if adapt is None:
+        return values
+    adapted = {}  # datetimes repeat (one timestamp for a whole import): adapt each once
+
+    def one(value):
+        if value is None:
+            return None
+        if isinstance(value, dict | list):
+            return adapt(value)
+        if value not in adapted:
+            adapted[value] = adapt(value)
+        return adapted[value]
+
+    return [one(value) for value in values]
+
+
 def insert_rows(model: type[models.Model], rows: list[dict]) -> None:
     """Insert rows (attname -> value); columns a row leaves out take the field's default."""
     if not rows:
@@ -40,13 +57,11 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> None:
         ", ".join(quote(field.column) for field in fields),
         ", ".join(["%s"] * len(fields)),
     )
-    params = []
-    for row in rows:
-        values = []
-        for name, default, adapt in zip(names, defaults, adapters, strict=True):
-            value = row.get(name, default)
-            values.append(adapt(value) if adapt is not None and value is not None else value)
-        params.append(values)
+    columns = [
+        _adapted_column([row.get(name, default) for row in rows], adapt)
+        for name, default, adapt in zip(names, defaults, adapters, strict=True)
+    ]
+    params = list(zip(*columns, strict=True))
     with connection.cursor() as cursor:
         for start in range(0, len(params), CHUNK):
             cursor.executemany(sql, params[start : start + CHUNK])

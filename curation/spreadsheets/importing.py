@@ -328,8 +328,10 @@ def _search_text(reference, values, organizations, obj=None) -> str:
         return values.get(name, getattr(obj, name, "") if obj is not None else "")
 
     parts = [reference, value("title_en"), value("title_original"), value("summary")]
-    parts += [f"{o.name} {o.name_original} {o.acronym}" for o in organizations]
-    return fold_for_search(" ".join(filter(None, parts)))
+    own = fold_for_search(" ".join(filter(None, parts)))
+    # organizations repeat from row to row: each is folded once (fold_for_search caches)
+    linked = (fold_for_search(f"{o.name} {o.name_original} {o.acronym}") for o in organizations)
+    return " ".join(filter(None, [own, *linked]))
 
 
 def _insert_new_records(import_plan, scalar, link_model, record_field, by, reason) -> None:
