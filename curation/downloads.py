@@ -19,7 +19,7 @@ from curation.spreadsheets.writing import CONTENT_TYPES, attachment, csv_lines
 CHUNK = 2000
 # The curators' sheet columns (curation/resources.py), less what the public has no use for,
 # plus the evidence. Relations are left out: they may point at records not yet public.
-PRIVATE_COLUMNS = {"status", "relations"}
+PRIVATE_COLUMNS = {"status", "relations", "version"}  # version counts unpublished saves too
 
 
 def csv_headers(resource) -> list[str]:

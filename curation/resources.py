@@ -110,7 +110,9 @@ class Resource:
     date_columns: list[str] = []
     choice_columns: dict[str, type] = {}
     required: list[str] = []
-    informative: list[str] = []  # exported for the reader, never imported
+    # Exported for the reader, never written by an import. "version" lets an import tell that
+    # a record was saved again after the sheet was exported (see importing._stale_row).
+    informative: list[str] = ["version"]
 
     def queryset(self):
         return self.model.objects.all()
@@ -133,7 +135,9 @@ class Resource:
                     getattr(obj, f"get_{header}_display")() if getattr(obj, header) else ""
                 )
             elif (
-                header in self.text_columns or header in self.date_columns or header == "reference"
+                header in self.text_columns
+                or header in self.date_columns
+                or header in ("reference", "version")
             ):
                 value = getattr(obj, header)
                 row[header] = "" if value is None else str(value)
@@ -209,7 +213,7 @@ class RecordResource(Resource):
 
     link_column = ""
     link_model: type = None
-    informative = ["status"]
+    informative = ["status", "version"]
     required = ["title_en", "kind"]
 
     def queryset(self):
@@ -296,6 +300,7 @@ class AgreementResource(RecordResource):
         "relations",
         "summary",
         "status",
+        "version",
     ]
     text_columns = [
         "title_en",
@@ -363,6 +368,7 @@ class ProjectResource(RecordResource):
         "fields",
         "summary",
         "status",
+        "version",
     ]
     text_columns = [
         "title_en",
@@ -424,7 +430,16 @@ class ProjectResource(RecordResource):
 
 class OrganizationResource(Resource):
     model = Organization
-    headers = ["reference", "name", "name_original", "acronym", "kind", "country", "successor"]
+    headers = [
+        "reference",
+        "name",
+        "name_original",
+        "acronym",
+        "kind",
+        "country",
+        "successor",
+        "version",
+    ]
     text_columns = ["name", "name_original", "acronym", "country"]
     choice_columns = {"kind": Organization.Kind}
     required = ["name", "kind"]
@@ -462,6 +477,7 @@ class SourceResource(Resource):
         "kind",
         "captured_text",
         "notes",
+        "version",
     ]
     text_columns = ["title", "publisher", "author", "url", "language", "captured_text", "notes"]
     date_columns = ["published_on"]
@@ -489,9 +505,10 @@ class CitationResource(Resource):
         "inferred",
         "inference",
         "found",
+        "version",
     ]
     text_columns = ["quote", "translation", "locator", "inference"]
-    informative = ["found"]
+    informative = ["found", "version"]
     required = ["record", "source", "quote"]
 
     def queryset(self):

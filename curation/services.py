@@ -43,6 +43,7 @@ WORKFLOW_FIELDS = {
     "created_at",
     "updated_at",
     "search_text",
+    "version",
 }
 
 

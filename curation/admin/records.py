@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from curation import services
 from curation.admin.filters import CountryFilter, FieldFilter, YearFilter
+from curation.admin.locking import VersionCheckedAdminMixin, VersionCheckedForm
 from curation.admin.search import FoldedSearchMixin
 from curation.admin.spreadsheets import SpreadsheetAdminMixin
 from curation.models import (
@@ -29,7 +30,7 @@ COVERAGE_MARKS = {"supported": "✓", "unsupported": "✗", "missing": "–"}
 
 
 def citation_form(supportable: dict[str, str]) -> type[forms.ModelForm]:
-    class CitationForm(forms.ModelForm):
+    class CitationForm(VersionCheckedForm):
         supports = forms.MultipleChoiceField(
             choices=list(supportable.items()),
             widget=forms.CheckboxSelectMultiple,
@@ -116,7 +117,9 @@ class RetractForm(forms.Form):
     )
 
 
-class RecordAdmin(SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin):
+class RecordAdmin(
+    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin
+):
     """What agreement and project admins share: the workflow actions and list columns."""
 
     actions = ["submit_for_review", "verify", "retract", "reopen"]

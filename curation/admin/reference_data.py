@@ -8,13 +8,16 @@ from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation import services
+from curation.admin.locking import VersionCheckedAdminMixin
 from curation.admin.search import FoldedSearchMixin
 from curation.admin.spreadsheets import SpreadsheetAdminMixin
 from curation.models import Citation, FieldOfCooperation, Organization, Source
 
 
 @admin.register(Source)
-class SourceAdmin(SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin):
+class SourceAdmin(
+    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin
+):
     list_display = ["reference", "title", "publisher", "published_on", "language", "citation_count"]
     list_display_links = ["reference", "title"]
     list_filter = ["kind", "language"]
@@ -46,7 +49,9 @@ class SourceAdmin(SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin):
+class OrganizationAdmin(
+    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin
+):
     list_display = ["name", "name_original", "acronym", "kind", "country", "successor"]
     list_filter = ["kind", "country"]
     list_select_related = ["successor"]
@@ -64,7 +69,7 @@ class FieldOfCooperationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(SpreadsheetAdminMixin, SimpleHistoryAdmin):
+class CitationAdmin(VersionCheckedAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "record_link", "source", "supported_fields", "is_inferred", "found"]
     list_filter = ["quote_found", "is_inferred"]
     list_select_related = ["source", "agreement", "project"]

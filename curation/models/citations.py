@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from curation.models.versioning import Versioned
 from curation.text import find_quote
 
 # What a quote can support, per kind of record; the key fields come first.
@@ -31,7 +32,7 @@ PROJECT_SUPPORTS = {
 }
 
 
-class Citation(models.Model):
+class Citation(Versioned):
     """A source's exact words that support some fields of one agreement or project."""
 
     source = models.ForeignKey(

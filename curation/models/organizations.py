@@ -6,6 +6,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from curation.models.references import ReferencedModel
+from curation.models.versioning import Versioned
 from curation.text import fold_for_search
 
 country_code = RegexValidator(
@@ -19,7 +20,7 @@ class OrganizationQuerySet(models.QuerySet):
         return self.filter(models.Q(country__in=codes) | models.Q(lineage_country__in=codes))
 
 
-class Organization(ReferencedModel):
+class Organization(Versioned, ReferencedModel):
     REFERENCE_PREFIX = "ORG"
 
     class Kind(models.TextChoices):

@@ -10,6 +10,7 @@ from django.db.models import Case, Count, F, When
 from django.db.models.functions import Substr
 
 from curation.models.references import ReferencedModel
+from curation.models.versioning import Versioned
 from curation.text import fold_for_search, search_words
 
 
@@ -145,7 +146,7 @@ class FieldCoverage:
         return "supported" if self.supported else "unsupported"
 
 
-class Record(ReferencedModel):
+class Record(Versioned, ReferencedModel):
     """An agreement or project: curated by editors, verified by a reviewer, then public."""
 
     # Fields whose value must rest on a found quote before the record can be verified.

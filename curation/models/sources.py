@@ -6,10 +6,11 @@ from simple_history.models import HistoricalRecords
 
 from curation.dates import PartialDateField
 from curation.models.references import ReferencedModel
+from curation.models.versioning import Versioned
 from curation.text import fold_for_search, sha256_hex
 
 
-class Source(ReferencedModel):
+class Source(Versioned, ReferencedModel):
     """A document that reports facts, with the text captured from it for checking quotes."""
 
     REFERENCE_PREFIX = "SRC"

@@ -113,6 +113,8 @@ def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset())
         row = RowPlan(number, "invalid", label[:120], values, errors=errors, obj=obj)
         if not errors:
             row.action, row.changes = _compare(resource, obj, cells)
+        if row.action == "update" and (stale := _stale_row(number, cells, obj)):
+            row.action, row.errors = "invalid", [stale]
         planned.append(row)
     unknown = _suggestions(lookups)
     return ImportPlan(resource, planned, [], unknown, lookups)
@@ -200,6 +202,27 @@ def _compare(resource: Resource, obj, cells) -> tuple[str, dict]:
         if old != new:
             changes[header] = (old, new)
     return ("update" if changes else "unchanged"), changes
+
+
+def _stale_row(number: int, cells: dict[str, str], obj) -> CellError | None:
+    """A row that would overwrite a save made after its sheet was exported."""
+    text = cells.get("version", "").strip()
+    if not text:
+        return None  # a sheet typed by hand: nothing to compare with
+    try:
+        exported = int(float(text))  # a spreadsheet program may have written 3 as 3.0
+    except ValueError:
+        return CellError(number, "version", text, "is not a number; keep it as exported.")
+    if exported == obj.version:
+        return None
+    return CellError(
+        number,
+        "version",
+        text,
+        f"is out of date: this record was saved again after the sheet was exported (it is at "
+        f"version {obj.version} now), so this row would overwrite someone else's edit. Nothing "
+        "was imported. Export a fresh sheet and make this row's change there.",
+    )
 
 
 def _suggestions(lookups: Lookups) -> dict[str, list[str]]:
@@ -299,6 +322,7 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
                 setattr(obj, name, row.values[name])
         obj.status = Status.IN_REVIEW  # only a reviewer verifies, whatever the sheet says
         obj.last_edited_by = by
+        obj.version += 1
         organizations = (
             [o for o, _ in row.values["links"]] if "links" in row.values else obj.organizations()
         )
@@ -306,7 +330,7 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
     bulk_update_with_history(
         [row.obj for row in updated_rows],
         model,
-        fields=[*changed_fields, "status", "last_edited_by", "search_text"],
+        fields=[*changed_fields, "status", "last_edited_by", "search_text", "version"],
         batch_size=BATCH,
         default_user=by,
         default_change_reason=reason,
@@ -487,6 +511,7 @@ def _write_simple(import_plan: ImportPlan, by, reason) -> None:
         for name in changed_fields:
             if name in row.values:
                 setattr(row.obj, name, row.values[name])
+        row.obj.version += 1
     updated = [row.obj for row in updated_rows]
     for obj in [*new_objects, *updated]:
         obj.update_derived_fields()
@@ -497,7 +522,7 @@ def _write_simple(import_plan: ImportPlan, by, reason) -> None:
     bulk_update_with_history(
         updated,
         model,
-        fields=[*changed_fields, *derived],
+        fields=[*changed_fields, *derived, "version"],
         batch_size=BATCH,
         default_user=by,
         default_change_reason=reason,
@@ -539,6 +564,7 @@ def _write_citations(import_plan: ImportPlan, by, reason) -> None:
         for name, value in row.values.items():
             if name in scalar:
                 setattr(row.obj, name, value)
+        row.obj.version += 1
         updated.append(row.obj)
     for obj in [*new_objects, *updated]:
         obj.locate_quote()
@@ -549,7 +575,7 @@ def _write_citations(import_plan: ImportPlan, by, reason) -> None:
     bulk_update_with_history(
         updated,
         Citation,
-        fields=[*scalar, "quote_found", "quote_start", "quote_end"],
+        fields=[*scalar, "quote_found", "quote_start", "quote_end", "version"],
         batch_size=BATCH,
         default_user=by,
         default_change_reason=reason,
@@ -559,10 +585,11 @@ def _write_citations(import_plan: ImportPlan, by, reason) -> None:
         for record in records:
             record.status = Status.IN_REVIEW if record.status == Status.VERIFIED else record.status
             record.last_edited_by = by
+            record.version += 1
         bulk_update_with_history(
             records,
             model,
-            fields=["status", "last_edited_by"],
+            fields=["status", "last_edited_by", "version"],
             batch_size=BATCH,
             default_user=by,
             default_change_reason=reason,
