@@ -131,6 +131,21 @@ def verify_record(record: Record, *, by) -> None:
         _save_with_reason(record, "Verified.", by, ["status", "verified_by", "verified_at"])
 
 
+def apply_to_each(records, step, *, by, **arguments) -> tuple[int, list[WorkflowRefused]]:
+    """Run a workflow step on many records as one transaction: an interrupted batch (a crash,
+    a killed process) leaves none of them changed. A refused record is skipped and reported."""
+    done, refusals = 0, []
+    with transaction.atomic():
+        for record in records:
+            try:
+                with transaction.atomic():
+                    step(record, by=by, **arguments)
+                done += 1
+            except WorkflowRefused as refusal:
+                refusals.append(refusal)
+    return done, refusals
+
+
 def retract_record(record: Record, *, by, reason: str) -> None:
     """Withdraw a record from the public, keeping it and saying why."""
     if not by.has_perm(_permission(record, "retract")):

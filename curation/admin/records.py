@@ -184,13 +184,9 @@ class RecordAdmin(
             services.record_related_edit(form.instance, by=request.user)
 
     def _apply(self, request, queryset, step, done: str, **arguments) -> None:
-        count = 0
-        for record in queryset:
-            try:
-                step(record, by=request.user, **arguments)
-                count += 1
-            except services.WorkflowRefused as refusal:
-                self.message_user(request, f"Not {done}: {refusal}", messages.ERROR)
+        count, refusals = services.apply_to_each(queryset, step, by=request.user, **arguments)
+        for refusal in refusals:
+            self.message_user(request, f"Not {done}: {refusal}", messages.ERROR)
         if count:
             noun = (
                 self.model._meta.verbose_name
