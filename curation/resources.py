@@ -31,6 +31,10 @@ SEPARATOR = "; "
 _ROLE = re.compile(r"^(?P<name>.*\S)\s*\((?P<role>[^()]*)\)$")
 
 
+# C0 controls and DEL, but tab and line breaks, which multi-line cells use.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 @dataclass
 class CellError:
     row: int
@@ -173,7 +177,11 @@ class Resource:
                 errors.append(CellError(row, header, "", "is required."))
         for header, text in cells.items():
             text = text.strip()
-            if header in self.text_columns:
+            if CONTROL_CHARACTERS.search(text):
+                errors.append(
+                    CellError(row, header, text, "holds control characters; remove them.")
+                )
+            elif header in self.text_columns:
                 limit = _max_length(self.model, header)
                 if limit and len(text) > limit:
                     errors.append(

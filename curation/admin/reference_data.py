@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from curation import services
 from curation.admin.locking import VersionCheckedAdminMixin
-from curation.admin.search import FoldedSearchMixin
+from curation.admin.search import BoundedSearchMixin, FoldedSearchMixin
 from curation.admin.spreadsheets import SpreadsheetAdminMixin
 from curation.models import Citation, FieldOfCooperation, Organization, Source
 
@@ -62,14 +62,16 @@ class OrganizationAdmin(
 
 
 @admin.register(FieldOfCooperation)
-class FieldOfCooperationAdmin(SimpleHistoryAdmin):
+class FieldOfCooperationAdmin(BoundedSearchMixin, SimpleHistoryAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Citation)
-class CitationAdmin(VersionCheckedAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin):
+class CitationAdmin(
+    VersionCheckedAdminMixin, BoundedSearchMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin
+):
     list_display = ["__str__", "record_link", "source", "supported_fields", "is_inferred", "found"]
     list_filter = ["quote_found", "is_inferred"]
     list_select_related = ["source", "agreement", "project"]

@@ -101,7 +101,7 @@ def _read_csv(data: bytes, encoding: str) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         headers = [cell.strip() for cell in next(reader, [])]
-        rows = _rows(headers, ((reader.line_num, row) for row in reader))
+        rows = _rows(headers, enumerate(reader, start=2))  # numbered as a spreadsheet shows
     except csv.Error as error:
         message = f"The CSV file is malformed near line {reader.line_num}: {error}."
         raise SpreadsheetError(message) from None
@@ -183,6 +183,10 @@ def _read_json(data: bytes, encoding: str) -> Table:
         records = json.loads(decode(data, "auto"))
     except json.JSONDecodeError as error:
         raise SpreadsheetError(f"The JSON file is malformed: {error}.") from None
+    except RecursionError:
+        raise SpreadsheetError(
+            "The JSON file is nested too deeply: it must be a list of flat objects."
+        ) from None
     if isinstance(records, dict):
         records = records.get("results", records.get("rows"))
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):

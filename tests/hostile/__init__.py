@@ -1,0 +1,46 @@
+"""Malformed and hostile inputs, tried on every form, filter and upload (test_hostile_inputs)."""
+
+HOSTILE_TEXT = {
+    "empty": "",
+    "blank": "   ",
+    "nul": "a\x00b",
+    "control characters": "\x01\x02\x1b[31mred\x7f",
+    "bidi override": "\u202egnp.exe",
+    "byte order mark": "\ufeffVietnam",
+    "newline header injection": "x\r\nSet-Cookie: owned=1",
+    "markup": "<script>alert(1)</script>",
+    "attribute breakout": '"><img src=x onerror=alert(1)>',
+    "template syntax": "{{ settings.SECRET_KEY }}{% debug %}",
+    "sql quote": "' OR '1'='1' --",
+    "sql statement": "'; DROP TABLE curation_agreement; --",
+    "like wildcards": "%_%\\",
+    "path traversal": "../../../../etc/passwd",
+    "windows path": "..\\..\\windows\\win.ini",
+    "url scheme": "javascript:alert(1)",
+    "formula": '=HYPERLINK("http://evil.example","x")',
+    "huge": "A" * 100_000,
+    "huge number": "9" * 400,
+    "negative": "-1",
+    "float overflow": "1e309",
+    "not a number": "NaN",
+    "impossible date": "2014-13-45",
+    "zero date": "0000-00-00",
+    "emoji": "😀" * 500,
+    "vietnamese": "Hiệp định hợp tác Việt – Nga",
+}
+
+# Files for the import upload: (file name, bytes).
+HOSTILE_FILES = {
+    "empty file": ("empty.csv", b""),
+    "only a header": ("header.csv", b"title_en,kind\n"),
+    "binary junk": ("junk.csv", bytes(range(256)) * 50),
+    "nul bytes in cells": ("nul.csv", b"title_en,kind\nA\x00B,Contract\n"),
+    "control characters in cells": ("ctl.csv", b"title_en,kind\n\x1b[2J\x07,Contract\n"),
+    "a huge cell": ("huge.csv", b"title_en,kind\n" + b"A" * 2_000_000 + b",Contract\n"),
+    "unbalanced quotes": ("quotes.csv", b'title_en,kind\n"never closed,Contract\n'),
+    "ragged rows": ("ragged.csv", b"title_en,kind\nA\nB,Contract,extra,extra\n"),
+    "a zip that is not xlsx": ("fake.xlsx", b"PK\x03\x04not really a zip"),
+    "json that is not a list": ("object.json", b'{"title_en": "x"}'),
+    "json nested deeply": ("deep.json", b"[" * 100_000 + b"]" * 100_000),
+    "no extension": ("sheet", b"title_en,kind\nA,Contract\n"),
+}
