@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports
+.PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports bench-load
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ bench-public: install
 bench-imports: install
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) bench/imports.py
+
+# Public pages under wrk for 60 s, alone and while 20,000-row imports run; SQLite and PostgreSQL.
+bench-load: install
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) bench/load.py
 
 lint: install
 	$(PY) -m ruff check .

@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from curation.accounts import ensure_user
@@ -80,13 +81,15 @@ def _reference_data():
             defaults={"kind": "ministry", "country": code, "acronym": f"MS-{code}"},
         )
         organizations += [state, ministry]
-    fields = [
-        FieldOfCooperation.objects.get_or_create(
-            slug=name.lower().replace(" ", "-"), defaults={"name": name}
-        )[0]
-        for name in FIELDS
-    ]
+    fields = [_field(name) for name in FIELDS]
     return organizations, fields
+
+
+def _field(name: str) -> FieldOfCooperation:
+    """The vocabulary's entry for name, also when the seed dataset spelt it differently."""
+    slug = name.lower().replace(" ", "-")
+    existing = FieldOfCooperation.objects.filter(Q(name__iexact=name) | Q(slug=slug)).first()
+    return existing or FieldOfCooperation.objects.create(name=name, slug=slug)
 
 
 def generate_agreements(

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_python(code: str, **environment) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "coop.settings", **environment}
     env.pop("SECRET_KEY", None) if "SECRET_KEY" not in environment else None
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests, never in production
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

@@ -47,17 +47,28 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    contexts = []
+    """Pages whose console is watched: a Content-Security-Policy violation fails the test."""
+    contexts, violations = [], []
 
     def open_page(width: int = 1280, height: int = 900):
         context = browser.new_context(viewport={"width": width, "height": height})
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not violations, violations
 
 
 @pytest.fixture
