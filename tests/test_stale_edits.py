@@ -18,7 +18,10 @@ def change_page(client, obj):
     url = reverse(f"admin:curation_{obj._meta.model_name}_change", args=[obj.pk])
     response = client.get(url)
     assert response.status_code == 200
-    return url, response.context["adminform"].form["loaded_version"].value()
+    loaded = response.context["adminform"].form["loaded_version"].value()
+    # the browser must send it back: it is rendered in the page, not only in the form
+    assert f'name="loaded_version" value="{loaded}"' in response.content.decode()
+    return url, loaded
 
 
 def form_errors(response) -> str:
@@ -167,3 +170,40 @@ def test_imported_updates_raise_the_version(alice, model):
     importing.apply(plan, by=alice, filename="sheet.csv")
     obj.refresh_from_db()
     assert obj.version == before + 1
+
+
+def test_a_stale_citation_edited_inline_on_its_record_is_refused(client, alice, eve):
+    agreement = make_agreement(alice)
+    citation, party = agreement.citations.get(), agreement.party_links.get()
+    client.force_login(eve)
+    url, loaded = change_page(client, agreement)
+    citation.locator = "paragraph 2 (alice)"
+    citation.save()  # alice, on the citation's own page, in between
+    refused = client.post(
+        url,
+        agreement_form(
+            title_en=agreement.title_en,
+            loaded_version=loaded,
+            **{
+                "party_links-TOTAL_FORMS": "1",
+                "party_links-INITIAL_FORMS": "1",
+                "party_links-0-id": party.pk,
+                "party_links-0-agreement": agreement.pk,
+                "party_links-0-organization": party.organization_id,
+                "party_links-0-role": "signatory",
+                "citations-TOTAL_FORMS": "1",
+                "citations-INITIAL_FORMS": "1",
+                "citations-0-id": citation.pk,
+                "citations-0-agreement": agreement.pk,
+                "citations-0-source": citation.source_id,
+                "citations-0-quote": citation.quote,
+                "citations-0-supports": citation.supports,
+                "citations-0-locator": "paragraph 3 (eve)",
+                "citations-0-loaded_version": citation.version - 1,
+            },
+        ),
+    )
+    assert refused.status_code == 200
+    assert "someone else saved this citation" in refused.content.decode()
+    citation.refresh_from_db()
+    assert citation.locator == "paragraph 2 (alice)"
