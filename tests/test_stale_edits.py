@@ -145,6 +145,18 @@ def test_an_import_from_a_sheet_exported_before_an_edit_flags_that_row(alice):
     assert Agreement.objects.get(pk=second.pk).summary != "Eve's summary"
 
 
+@pytest.mark.parametrize("version", ["abc", "1e309", "nan", "-"])
+def test_a_version_that_is_not_a_number_is_an_error_not_a_crash(alice, version):
+    make_agreement(alice)
+
+    def edit(rows):
+        rows[0]["summary"], rows[0]["version"] = "edited", version
+
+    plan = planned(Agreement, edited_sheet(Agreement, edit), "csv")
+    (error,) = plan.errors
+    assert error.column == "version" and "not a number" in error.message
+
+
 def test_an_old_row_that_changes_nothing_is_unchanged_not_flagged(alice, rita):
     record = make_agreement(alice)
     sheet = exported(Agreement, "csv")

@@ -211,7 +211,7 @@ def _stale_row(number: int, cells: dict[str, str], obj) -> CellError | None:
         return None  # a sheet typed by hand: nothing to compare with
     try:
         exported = int(float(text))  # a spreadsheet program may have written 3 as 3.0
-    except ValueError:
+    except (ValueError, OverflowError):
         return CellError(number, "version", text, "is not a number; keep it as exported.")
     if exported == obj.version:
         return None
