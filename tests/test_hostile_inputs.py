@@ -75,6 +75,20 @@ def test_admin_lists_search_and_filters(client, seed, alice, value):
     assert snapshot() == before
 
 
+def test_nul_anywhere_in_a_request_is_refused_with_a_message(client, seed, alice):
+    client.force_login(alice)
+    before = snapshot()
+    for response in [
+        client.get("/agreements/", {"q": "a\x00b"}),
+        client.get("/agreements/AGR-0001\x00/"),
+        client.get(reverse("admin:curation_agreement_changelist"), {"status": "\x00"}),
+        client.post(reverse("admin:curation_agreement_add"), agreement_form(title_en="x\x00")),
+    ]:
+        assert response.status_code == 400
+        assert "NUL character" in response.content.decode()
+    assert snapshot() == before
+
+
 @pytest.mark.parametrize("value", TEXT, ids=NAMES)
 def test_admin_record_form(client, seed, alice, value):
     client.force_login(alice)
@@ -86,7 +100,10 @@ def test_admin_record_form(client, seed, alice, value):
         agreement_form(**hostile, date_signed="2014-13-45", original_language=value[:50]),
     )
     assert_safe(response)
-    assert response.status_code == 200 and response.context["adminform"].form.errors
+    if "\x00" in value:  # refused before the form: see the NUL test above
+        assert response.status_code == 400
+    else:
+        assert response.status_code == 200 and response.context["adminform"].form.errors
     assert snapshot() == before
 
 
