@@ -6,7 +6,7 @@ For each database (SQLite file in WAL mode, then PostgreSQL on 127.0.0.1):
   1. a database with the seed dataset and N synthetic verified agreements;
   2. gunicorn (3 workers, production settings, page cache on) on 127.0.0.1;
   3. wrk (2 threads, 16 connections) for S seconds on a mix of public list, filtered list,
-     search, detail, CSV and JSON download URLs: first alone (the baseline), then while
+     search, detail (about 40 verified records), feed, CSV and JSON download URLs: first alone (the baseline), then while
      20,000-row agreement imports run back to back in another process for the whole window
      (each import ends by invalidating the page cache, so pages are rebuilt under load);
   4. counts: non-2xx responses, socket errors and timeouts from wrk; "database is locked" and
@@ -39,8 +39,10 @@ PATHS = [
     "/agreements/?q=nuclear",
     "/agreements/?field=energy&sort=title&page=2",
     "/projects/",
+    "DETAIL",
     "/agreements/?country=FR&format=csv",
     "/agreements/?country=CU&format=json",
+    "DETAIL",
     "/feed/",
 ]
 
@@ -118,6 +120,36 @@ def prepare(kind: str, agreements: int) -> str:
     return url
 
 
+def detail_paths(url: str) -> list[str]:
+    """Pages of some 30 verified agreements and 10 verified projects, spread over the tables."""
+    paths = []
+    for table, prefix, wanted in [("agreement", "agreements", 30), ("project", "projects", 10)]:
+        query = f"SELECT reference FROM curation_{table} WHERE status = 'verified' ORDER BY id"
+        if url.startswith("sqlite"):
+            import sqlite3
+
+            with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+                references = [reference for (reference,) in db.execute(query)]
+        else:
+            import psycopg
+
+            with psycopg.connect(url) as db:
+                references = [reference for (reference,) in db.execute(query).fetchall()]
+        step = max(1, len(references) // wanted)
+        paths += [f"/{prefix}/{reference}/" for reference in references[::step]]
+    return paths
+
+
+def write_script(url: str) -> Path:
+    details = iter(detail_paths(url) * len(PATHS))
+    paths = []
+    for path in PATHS * 20:  # each detail slot takes another verified record's page
+        paths.append(next(details) if path == "DETAIL" else path)
+    script = DATA / "load.lua"
+    script.write_text(LUA % ", ".join(json.dumps(path) for path in paths))
+    return script
+
+
 def start_server(env: dict, log: Path) -> subprocess.Popen:
     server = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "coop.wsgi", "-w", "3", "-b", f"127.0.0.1:{PORT}"]
@@ -160,9 +192,10 @@ def run_wrk(seconds: int, script: Path) -> dict:
     }
 
 
-def measure(kind: str, agreements: int, seconds: int, rows: int, script: Path) -> dict:
+def measure(kind: str, agreements: int, seconds: int, rows: int) -> dict:
     url = prepare(kind, agreements)
     env = environment(url)
+    script = write_script(url)
     log = DATA / f"gunicorn-{kind}.log"
     log.unlink(missing_ok=True)
     server = start_server(env, log)
@@ -203,8 +236,8 @@ def report(results: list[dict], seconds: int, rows: int, agreements: int) -> str
         f"Command: `make bench-load` (`bench/load.py --seconds {seconds} --rows {rows} "
         f"--agreements {agreements}`). gunicorn with 3 workers and production settings "
         "(DJANGO_DEBUG=0, page cache on) on 127.0.0.1; wrk -t2 -c16 for "
-        f"{seconds} s over {len(PATHS)} public URLs in turn (home, lists, filters, search, "
-        "feed, CSV and JSON downloads). The database holds the seed dataset and "
+        f"{seconds} s over public URLs in turn: home, lists, filters, search, detail pages "
+        "of about 40 verified agreements and projects, the feed, CSV and JSON downloads. The database holds the seed dataset and "
         f'{agreements:,} synthetic verified agreements. "During imports": {rows:,}-row '
         "agreement imports run back to back in another process for the whole window; each "
         "ends by invalidating the page cache. Same machine (2 cores) for server, wrk and "
@@ -248,11 +281,9 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     DATA.mkdir(parents=True, exist_ok=True)
-    script = DATA / "load.lua"
-    script.write_text(LUA % ", ".join(json.dumps(path) for path in PATHS))
     results = []
     for kind in options.databases.split(","):
-        result = measure(kind, options.agreements, options.seconds, options.rows, script)
+        result = measure(kind, options.agreements, options.seconds, options.rows)
         print(json.dumps(result), flush=True)
         results.append(result)
     Path(options.output).write_text(
