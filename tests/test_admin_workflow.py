@@ -40,6 +40,30 @@ def agreement_form(**values) -> dict:
     return data
 
 
+def agreement_with_inlines_form(agreement, **values) -> dict:
+    """The change form of an agreement with its one party and one citation, as loaded."""
+    party, citation = agreement.party_links.get(), agreement.citations.get()
+    return agreement_form(
+        title_en=agreement.title_en,
+        **{
+            "party_links-TOTAL_FORMS": "1",
+            "party_links-INITIAL_FORMS": "1",
+            "party_links-0-id": party.pk,
+            "party_links-0-agreement": agreement.pk,
+            "party_links-0-organization": party.organization_id,
+            "party_links-0-role": "signatory",
+            "citations-TOTAL_FORMS": "1",
+            "citations-INITIAL_FORMS": "1",
+            "citations-0-id": citation.pk,
+            "citations-0-agreement": agreement.pk,
+            "citations-0-source": citation.source_id,
+            "citations-0-quote": citation.quote,
+            "citations-0-supports": citation.supports,
+            **values,
+        },
+    )
+
+
 def test_editor_creates_an_agreement_with_party_and_citation(client, alice):
     client.force_login(alice)
     state, source = make_organization("Vietnam"), make_source()
@@ -130,25 +154,9 @@ def test_changing_only_a_citation_inline_sends_a_verified_record_to_review(
     client.force_login(rita)
     run_action(client, "verify", [agreement])
     citation = agreement.citations.get()
-    party = agreement.party_links.get()
     client.force_login(eve)
-    form = agreement_form(
-        title_en=agreement.title_en,
-        **{
-            "party_links-TOTAL_FORMS": "1",
-            "party_links-INITIAL_FORMS": "1",
-            "party_links-0-id": party.pk,
-            "party_links-0-agreement": agreement.pk,
-            "party_links-0-organization": party.organization_id,
-            "party_links-0-role": "signatory",
-            "citations-TOTAL_FORMS": "1",
-            "citations-INITIAL_FORMS": "1",
-            "citations-0-id": citation.pk,
-            "citations-0-agreement": agreement.pk,
-            "citations-0-source": citation.source_id,
-            "citations-0-quote": "A different quote",
-            "citations-0-supports": ["title"],
-        },
+    form = agreement_with_inlines_form(
+        agreement, **{"citations-0-quote": "A different quote", "citations-0-supports": ["title"]}
     )
     response = client.post(reverse("admin:curation_agreement_change", args=[agreement.pk]), form)
     assert response.status_code == 302

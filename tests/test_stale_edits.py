@@ -10,7 +10,7 @@ from curation import services
 from curation.models import Agreement, Citation, Source
 from curation.spreadsheets import importing
 from tests.conftest import make_agreement
-from tests.test_admin_workflow import agreement_form
+from tests.test_admin_workflow import agreement_form, agreement_with_inlines_form
 from tests.test_spreadsheet_roundtrip import exported, planned
 
 
@@ -186,30 +186,17 @@ def test_imported_updates_raise_the_version(alice, model):
 
 def test_a_stale_citation_edited_inline_on_its_record_is_refused(client, alice, eve):
     agreement = make_agreement(alice)
-    citation, party = agreement.citations.get(), agreement.party_links.get()
+    citation = agreement.citations.get()
     client.force_login(eve)
     url, loaded = change_page(client, agreement)
     citation.locator = "paragraph 2 (alice)"
     citation.save()  # alice, on the citation's own page, in between
     refused = client.post(
         url,
-        agreement_form(
-            title_en=agreement.title_en,
+        agreement_with_inlines_form(
+            agreement,
             loaded_version=loaded,
             **{
-                "party_links-TOTAL_FORMS": "1",
-                "party_links-INITIAL_FORMS": "1",
-                "party_links-0-id": party.pk,
-                "party_links-0-agreement": agreement.pk,
-                "party_links-0-organization": party.organization_id,
-                "party_links-0-role": "signatory",
-                "citations-TOTAL_FORMS": "1",
-                "citations-INITIAL_FORMS": "1",
-                "citations-0-id": citation.pk,
-                "citations-0-agreement": agreement.pk,
-                "citations-0-source": citation.source_id,
-                "citations-0-quote": citation.quote,
-                "citations-0-supports": citation.supports,
                 "citations-0-locator": "paragraph 3 (eve)",
                 "citations-0-loaded_version": citation.version - 1,
             },
