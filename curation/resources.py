@@ -8,8 +8,8 @@ Exported lists are sorted, so a sheet exported and imported again compares equal
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass, field, replace
+from functools import cache, lru_cache
 
 from django.db.models import Prefetch
 
@@ -66,6 +66,8 @@ class Lookups:
     projects: dict[str, Project] = field(default_factory=dict)
     unknown_organizations: set[str] = field(default_factory=set)
     approved_new: set[str] = field(default_factory=set)
+    # (column, cell) -> what it parses to: parties, fields, kinds and dates repeat row after row
+    parsed: dict[tuple[str, str], tuple[dict, list[CellError]]] = field(default_factory=dict)
 
     def add_organization(self, organization: Organization) -> None:
         for name in {organization.name, organization.name_original, organization.acronym} - {""}:
@@ -98,6 +100,19 @@ def _folded_choices(choices) -> dict[str, str]:
     for value, label in choices.choices:
         folded[fold_for_search(value)] = folded[fold_for_search(label)] = value
     return folded
+
+
+@lru_cache(maxsize=20_000)  # the same lists and dates repeat row after row
+def _canonical_list(text: str) -> str:
+    return join_list(split_list(text))
+
+
+@lru_cache(maxsize=20_000)
+def _canonical_date(text: str) -> str:
+    try:
+        return str(PartialDate.parse(text))
+    except ValueError:
+        return text
 
 
 @cache
@@ -156,12 +171,9 @@ class Resource:
         """How a cell compares with an exported one: lists sorted, dates normalised."""
         text = text.strip()
         if header in self.list_columns():
-            return join_list(split_list(text))
+            return _canonical_list(text)
         if header in self.date_columns and text:
-            try:
-                return str(PartialDate.parse(text))
-            except ValueError:
-                return text
+            return _canonical_date(text)
         return text
 
     def list_columns(self) -> set[str]:
@@ -188,22 +200,34 @@ class Resource:
                         CellError(row, header, text, f"is longer than {limit} characters.")
                     )
                 values[header] = text
-            elif header in self.date_columns:
-                try:
-                    values[header] = str(PartialDate.parse(text)) if text else ""
-                except ValueError as error:
-                    errors.append(CellError(row, header, text, str(error)))
-            elif header in self.choice_columns:
-                choice = self._choice(self.choice_columns[header], text)
-                if choice is None:
-                    labels = ", ".join(label for _, label in self.choice_columns[header].choices)
-                    errors.append(CellError(row, header, text, f"is not one of: {labels}."))
-                else:
-                    values[header] = choice
-            elif (
-                header in self.headers and header not in self.informative and header != "reference"
-            ):
-                self.parse_column(row, header, text, values, errors, lookups)
+            else:
+                parsed = lookups.parsed.get((header, text))
+                if parsed is None:
+                    parsed = lookups.parsed[header, text] = self._parse_cell(header, text, lookups)
+                cell_values, cell_errors = parsed
+                values.update(cell_values)  # shared between rows: never mutated
+                errors += [replace(error, row=row) for error in cell_errors]
+        return values, errors
+
+    def _parse_cell(self, header: str, text: str, lookups: Lookups) -> tuple[dict, list]:
+        """A cell that is not free text, parsed once per import however many rows repeat it.
+
+        Its errors carry row 0; parse() gives them the row that holds the cell."""
+        values, errors = {}, []
+        if header in self.date_columns:
+            try:
+                values[header] = str(PartialDate.parse(text)) if text else ""
+            except ValueError as error:
+                errors.append(CellError(0, header, text, str(error)))
+        elif header in self.choice_columns:
+            choice = self._choice(self.choice_columns[header], text)
+            if choice is None:
+                labels = ", ".join(label for _, label in self.choice_columns[header].choices)
+                errors.append(CellError(0, header, text, f"is not one of: {labels}."))
+            else:
+                values[header] = choice
+        elif header in self.headers and header not in self.informative and header != "reference":
+            self.parse_column(0, header, text, values, errors, lookups)
         return values, errors
 
     @staticmethod
@@ -269,7 +293,7 @@ class RecordResource(Resource):
                     )
                 else:
                     chosen.append(vocabulary_field)
-            values["fields"] = chosen
+            values["fields"] = list(dict.fromkeys(chosen))  # a name given twice counts once
 
     def _parse_links(self, row, header, text, errors, lookups) -> list[tuple[object, str]]:
         roles = dict(self.link_model.Role.choices)
@@ -287,7 +311,7 @@ class RecordResource(Resource):
                 errors.append(CellError(row, header, name, "matches no organization."))
             else:
                 links.append((organization or name, role or self.link_model.Role.choices[0][0]))
-        return links
+        return list(dict.fromkeys(links))
 
 
 class AgreementResource(RecordResource):
@@ -353,7 +377,7 @@ class AgreementResource(RecordResource):
                 )
             else:
                 relations.append((kind, other))
-        values["relations"] = relations
+        values["relations"] = list(dict.fromkeys(relations))
 
 
 class ProjectResource(RecordResource):
@@ -431,7 +455,7 @@ class ProjectResource(RecordResource):
                     errors.append(
                         CellError(row, header, reference, "is not the reference of an agreement.")
                     )
-            values["agreements"] = chosen
+            values["agreements"] = list(dict.fromkeys(chosen))
         else:
             super().parse_column(row, header, text, values, errors, lookups)
 

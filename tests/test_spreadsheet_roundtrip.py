@@ -9,11 +9,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from curation.models import Agreement, Citation, Organization, Project, Source
+from curation.models import Agreement, AgreementParty, Citation, Organization, Project, Source
 from curation.resources import RESOURCES
 from curation.spreadsheets import importing
 from curation.spreadsheets.reading import read_table
 from curation.spreadsheets.writing import export_response
+from tests.conftest import make_agreement
 
 
 def exported(model, file_format: str) -> bytes:
@@ -87,6 +88,31 @@ def test_new_rows_arrive_in_review_whatever_the_sheet_says(seed, alice):
     assert "vietnam" in pact.search_text
     again = planned(Agreement, sheet.encode(), "csv")
     assert again.counts["unchanged"] == 1  # matched by its natural key: never duplicated
+
+
+def test_imported_rows_take_ids_never_used_before_and_later_saves_do_not_collide(seed, alice):
+    """Imports choose the ids of new rows before inserting them (fastinsert.reserve_ids)."""
+    removed = make_agreement(alice)
+    removed_ids = removed.pk, removed.party_links.get().pk
+    removed.delete()  # the highest ids so far: SQLite must not hand them out again
+    sheet = "title_en,kind,date_signed,parties\n" + "".join(
+        f"Fresh {n},Contract,2021,Vietnam (signatory); Cuba (signatory)\n" for n in range(3)
+    )
+    importing.apply(planned(Agreement, sheet.encode(), "csv"), by=alice, filename="fresh.csv")
+    fresh = Agreement.objects.filter(title_en__startswith="Fresh ")
+    links = AgreementParty.objects.filter(agreement__in=fresh)
+    assert fresh.count() == 3 and links.count() == 6
+    assert min(fresh.values_list("pk", flat=True)) > removed_ids[0]
+    assert min(links.values_list("pk", flat=True)) > removed_ids[1]
+    for agreement in fresh:  # each history row names the row it describes
+        assert agreement.history.get().history_change_reason == "Imported from fresh.csv"
+    link_history = AgreementParty.history.filter(agreement_id__in=fresh.values("pk"))
+    assert sorted(link_history.values_list("id", flat=True)) == sorted(
+        links.values_list("pk", flat=True)
+    )
+    later = make_agreement(alice)  # the database's own numbering carries on above the import
+    assert later.pk > max(fresh.values_list("pk", flat=True))
+    assert later.party_links.get().pk > max(links.values_list("pk", flat=True))
 
 
 def test_xlsx_resaved_by_a_spreadsheet_program_still_compares_unchanged(seed):

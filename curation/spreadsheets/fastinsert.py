@@ -1,7 +1,8 @@
-"""INSERTs of many new rows with executemany: no model instances, no SQL compiled per row.
+"""Many new rows written at once: no model instances, no SQL compiled per row.
 
 Used by imports for new records, their links and their history, where Django's bulk_create
-spends most of its time building instances and preparing each value.
+spends most of its time building instances and preparing each value. SQLite takes the rows
+with executemany; PostgreSQL with COPY, which it reads about ten times faster than INSERTs.
 """
 
 from __future__ import annotations
@@ -43,39 +44,81 @@ def _adapted_column(values: list, adapt: Callable | None) -> list:
     return [one(value) for value in values]
 
 
-def insert_rows(model: type[models.Model], rows: list[dict]) -> None:
-    """Insert rows (attname -> value); columns a row leaves out take the field's default."""
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """Primary keys for count new rows, known before they are inserted, so no query has to
+    look them up afterwards.
+
+    PostgreSQL hands them out from the table's sequence. On SQLite the caller's transaction
+    holds the only write lock (it begins IMMEDIATE), so the ids above the highest ever used
+    are free; AUTOINCREMENT then records the new highest.
+    """
+    if not count:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, model._meta.pk.column, count],
+            )
+            return [number for (number,) in cursor.fetchall()]
+        if not connection.in_atomic_block:
+            raise RuntimeError("reserve_ids needs the transaction that will insert the rows.")
+        quote = connection.ops.quote_name
+        cursor.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+            f"coalesce((SELECT max({quote(model._meta.pk.column)}) FROM {quote(table)}), 0))",
+            [table],
+        )
+        (highest,) = cursor.fetchone()
+    return list(range(highest + 1, highest + count + 1))
+
+
+def insert_rows(model: type[models.Model], rows: list[dict], **same_for_all) -> None:
+    """Insert rows (attname -> value); columns a row leaves out take the field's default,
+    and those named in same_for_all take that value in every row.
+
+    The primary key is written when the rows carry it (see reserve_ids), else the database
+    assigns it."""
     if not rows:
         return
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    pk = model._meta.pk
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key or pk.attname in rows[0]
+    ]
     defaults = [field.get_default() for field in fields]
     adapters = [_adapter(field) for field in fields]
     names = [field.attname for field in fields]
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
+    table = quote(model._meta.db_table)
+    column_names = ", ".join(quote(field.column) for field in fields)
     columns = [
-        _adapted_column([row.get(name, default) for row in rows], adapt)
+        [_adapted_column([same_for_all[name]], adapt)[0]] * len(rows)
+        if name in same_for_all
+        else _adapted_column([row.get(name, default) for row in rows], adapt)
         for name, default, adapt in zip(names, defaults, adapters, strict=True)
     ]
     params = list(zip(*columns, strict=True))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({column_names}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({column_names}) VALUES ({', '.join(['%s'] * len(fields))})"
         for start in range(0, len(params), CHUNK):
             cursor.executemany(sql, params[start : start + CHUNK])
 
 
-def history_rows(
-    model: type[models.Model], rows: list[dict], *, by, reason: str, when
-) -> list[dict]:
-    """simple-history's rows for newly created rows (which must carry their "id")."""
-    tracked = {field.attname for field in model.history.model._meta.concrete_fields}
-    extra = {
-        "history_date": when,
-        "history_change_reason": reason,
-        "history_type": "+",
-        "history_user_id": by.pk,
-    }
-    return [{**{k: v for k, v in row.items() if k in tracked}, **extra} for row in rows]
+def insert_history(model: type[models.Model], rows: list[dict], *, by, reason: str, when) -> None:
+    """simple-history's "created" rows for rows just inserted (which carry their "id")."""
+    insert_rows(
+        model.history.model,
+        rows,
+        history_date=when,
+        history_change_reason=reason,
+        history_type="+",
+        history_user_id=by.pk,
+    )

@@ -31,7 +31,7 @@ from curation.models import (
 from curation.models.references import allocate_references
 from curation.resources import CellError, Lookups, RecordResource, Resource, load_lookups
 from curation.signals import bulk_writes
-from curation.spreadsheets.fastinsert import history_rows, insert_rows
+from curation.spreadsheets.fastinsert import insert_history, insert_rows, reserve_ids
 from curation.spreadsheets.reading import Table
 from curation.text import fold_for_search
 
@@ -366,12 +366,14 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
         return
     now = timezone.now()
     references = allocate_references(model, len(new_rows))
+    ids = reserve_ids(model, len(new_rows))
     records = []
-    for row, reference in zip(new_rows, references, strict=True):
+    for row, reference, pk in zip(new_rows, references, ids, strict=True):
         organizations = [o for o, _ in row.values.get("links", [])]
         records.append(
             {
                 **{k: v for k, v in row.values.items() if k in scalar},
+                "id": pk,
                 "reference": reference,
                 "status": Status.IN_REVIEW,
                 "last_edited_by_id": by.pk,
@@ -381,33 +383,23 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
             }
         )
     insert_rows(model, records)
-    ids = {}
-    for chunk in _chunks(references):
-        ids |= dict(model.objects.filter(reference__in=chunk).values_list("reference", "pk"))
-    for record in records:
-        record["id"] = ids[record["reference"]]
-    insert_rows(model.history.model, history_rows(model, records, by=by, reason=reason, when=now))
+    insert_history(model, records, by=by, reason=reason, when=now)
     links = [
         {f"{record_field}_id": record["id"], "organization_id": organization.pk, "role": role}
         for row, record in zip(new_rows, records, strict=True)
-        for organization, role in dict.fromkeys(row.values.get("links", []))
+        for organization, role in row.values.get("links", [])
     ]
+    for link, pk in zip(links, reserve_ids(link_model, len(links)), strict=True):
+        link["id"] = pk
     insert_rows(link_model, links)
-    created = []
-    for chunk in _chunks(sorted(ids.values())):
-        created += link_model.objects.filter(**{f"{record_field}_id__in": chunk}).values(
-            "id", f"{record_field}_id", "organization_id", "role"
-        )
-    insert_rows(
-        link_model.history.model, history_rows(link_model, created, by=by, reason=reason, when=now)
-    )
+    insert_history(link_model, links, by=by, reason=reason, when=now)
     name = model._meta.model_name
     insert_rows(
         model.fields.through,
         [
             {f"{name}_id": record["id"], "fieldofcooperation_id": chosen.pk}
             for row, record in zip(new_rows, records, strict=True)
-            for chosen in dict.fromkeys(row.values.get("fields", []))
+            for chosen in row.values.get("fields", [])
         ],
     )
     if model is Project:
@@ -416,14 +408,14 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
             [
                 {"project_id": record["id"], "agreement_id": agreement.pk}
                 for row, record in zip(new_rows, records, strict=True)
-                for agreement in dict.fromkeys(row.values.get("agreements", []))
+                for agreement in row.values.get("agreements", [])
             ],
         )
     if model is Agreement:
         relations = [
             AgreementRelation(agreement_id=record["id"], kind=kind, other=other)
             for row, record in zip(new_rows, records, strict=True)
-            for kind, other in dict.fromkeys(row.values.get("relations", []))
+            for kind, other in row.values.get("relations", [])
         ]
         bulk_create_with_history(
             relations,
