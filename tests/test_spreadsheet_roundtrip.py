@@ -70,6 +70,8 @@ def test_an_edited_row_is_the_only_update_and_applies(seed, alice):
     assert (
         latest.history_user == alice and latest.history_change_reason == "Imported from edited.csv"
     )
+    assert latest.history_type == "~" and latest.place == "Moscow"  # the state after the import
+    assert latest.version == agreement.version and agreement.updated_at == latest.history_date
     assert history_rows() > before
 
 
@@ -91,7 +93,7 @@ def test_new_rows_arrive_in_review_whatever_the_sheet_says(seed, alice):
 
 
 def test_imported_rows_take_ids_never_used_before_and_later_saves_do_not_collide(seed, alice):
-    """Imports choose the ids of new rows before inserting them (fastinsert.reserve_ids)."""
+    """Imports choose the ids of new rows before inserting them (fastwrite.reserve_ids)."""
     removed = make_agreement(alice)
     removed_ids = removed.pk, removed.party_links.get().pk
     removed.delete()  # the highest ids so far: SQLite must not hand them out again

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from curation.cells import restore
 from curation.models import (
@@ -31,7 +31,12 @@ from curation.models import (
 from curation.models.references import allocate_references
 from curation.resources import CellError, Lookups, RecordResource, Resource, load_lookups
 from curation.signals import bulk_writes
-from curation.spreadsheets.fastinsert import insert_history, insert_rows, reserve_ids
+from curation.spreadsheets.fastwrite import (
+    insert_history,
+    insert_rows,
+    reserve_ids,
+    update_with_history,
+)
 from curation.spreadsheets.reading import Table
 from curation.text import fold_for_search
 
@@ -327,13 +332,11 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
             [o for o, _ in row.values["links"]] if "links" in row.values else obj.organizations()
         )
         obj.search_text = _search_text(obj.reference, row.values, organizations, obj)
-    bulk_update_with_history(
+    _save_changes(
         [row.obj for row in updated_rows],
-        model,
-        fields=[*changed_fields, "status", "last_edited_by", "search_text", "version"],
-        batch_size=BATCH,
-        default_user=by,
-        default_change_reason=reason,
+        [*changed_fields, "status", "last_edited_by", "search_text", "version"],
+        by,
+        reason,
     )
     _replace_links(updated_rows, link_model, record_field, by, reason)
     _replace_many(
@@ -345,6 +348,19 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
         )
     if model is Agreement:
         _replace_relations(updated_rows, by, reason)
+
+
+def _save_changes(objects: list[Model], fields: list[str], by, reason: str) -> None:
+    """Write the changed fields of objects of one model, and a history row for each; the
+    time of the change goes to updated_at where the model has one, as a save would."""
+    if not objects:
+        return
+    model, now = type(objects[0]), timezone.now()
+    if any(field.name == "updated_at" for field in model._meta.concrete_fields):
+        for obj in objects:
+            obj.updated_at = now
+        fields = [*fields, "updated_at"]
+    update_with_history(model, objects, fields, by=by, reason=reason, when=now)
 
 
 def _search_text(reference, values, organizations, obj=None) -> str:
@@ -511,14 +527,7 @@ def _write_simple(import_plan: ImportPlan, by, reason) -> None:
         new_objects, model, batch_size=BATCH, default_user=by, default_change_reason=reason
     )
     derived = ["search_text"] + (["text_sha256"] if model is Source else ["lineage_country"])
-    bulk_update_with_history(
-        updated,
-        model,
-        fields=[*changed_fields, *derived, "version"],
-        batch_size=BATCH,
-        default_user=by,
-        default_change_reason=reason,
-    )
+    _save_changes(updated, [*changed_fields, *derived, "version"], by, reason)
     if model is Source:
         for row in updated_rows:
             if "captured_text" in row.changes:
@@ -564,13 +573,8 @@ def _write_citations(import_plan: ImportPlan, by, reason) -> None:
     bulk_create_with_history(
         new_objects, Citation, batch_size=BATCH, default_user=by, default_change_reason=reason
     )
-    bulk_update_with_history(
-        updated,
-        Citation,
-        fields=[*scalar, "quote_found", "quote_start", "quote_end", "version"],
-        batch_size=BATCH,
-        default_user=by,
-        default_change_reason=reason,
+    _save_changes(
+        updated, [*scalar, "quote_found", "quote_start", "quote_end", "version"], by, reason
     )
     for model in (Agreement, Project):
         records = [record for (kind, _), record in touched.items() if kind is model]
@@ -578,14 +582,7 @@ def _write_citations(import_plan: ImportPlan, by, reason) -> None:
             record.status = Status.IN_REVIEW if record.status == Status.VERIFIED else record.status
             record.last_edited_by = by
             record.version += 1
-        bulk_update_with_history(
-            records,
-            model,
-            fields=["status", "last_edited_by", "version"],
-            batch_size=BATCH,
-            default_user=by,
-            default_change_reason=reason,
-        )
+        _save_changes(records, ["status", "last_edited_by", "version"], by, reason)
 
 
 WRITERS = {
