@@ -55,6 +55,14 @@ def join_list(items) -> str:
     return SEPARATOR.join(sorted(items))
 
 
+def _link_text(name: str, role: str) -> str:
+    return f"{name} ({role})"
+
+
+def _relation_text(kind: str, reference: str) -> str:
+    return f"{kind} {reference}"
+
+
 @dataclass
 class Lookups:
     """Everything a sheet's cells refer to, loaded once per import in a few queries."""
@@ -146,10 +154,19 @@ class Resource:
     def natural_key_of(self, obj) -> str:
         return ""
 
-    def export_row(self, obj, headers: list[str] | None = None) -> dict[str, str]:
+    def export_rows(self, objects: list) -> list[dict[str, str]]:
+        """export_row for many objects at once (a few queries per batch, none per object)."""
+        return [self.export_row(obj) for obj in objects]
+
+    def export_row(
+        self, obj, headers: list[str] | None = None, known: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """The object's cells; known holds cells export_rows has already read for it."""
         row = {}
         for header in headers or self.headers:
-            if header in self.choice_columns:
+            if known and header in known:
+                row[header] = known[header]
+            elif header in self.choice_columns:
                 row[header] = (
                     getattr(obj, f"get_{header}_display")() if getattr(obj, header) else ""
                 )
@@ -252,6 +269,36 @@ class RecordResource(Resource):
         link = self.model.LINKS
         return self.model.objects.prefetch_related(f"{link}__organization", "fields")
 
+    def export_rows(self, objects):
+        """The list cells of a batch come from one query per column, as plain values: model
+        instances for every party and field made exports and re-imports slow."""
+        cells = {obj.pk: {header: [] for header in self.list_columns()} for obj in objects}
+        for header, items in self.list_items([obj.pk for obj in objects]):
+            for pk, text in items:
+                cells[pk][header].append(text)
+        return [
+            self.export_row(
+                obj, known={header: join_list(items) for header, items in cells[obj.pk].items()}
+            )
+            for obj in objects
+        ]
+
+    def list_items(self, pks: list[int]):
+        """(header, [(record pk, one item of the cell)]) for each list column."""
+        link = self.model._meta.get_field(self.model.LINKS)
+        record = f"{link.field.name}_id"
+        links = link.related_model.objects.filter(**{f"{record}__in": pks})
+        yield (
+            self.link_column,
+            (
+                (pk, _link_text(name, role))
+                for pk, name, role in links.values_list(record, "organization__name", "role")
+            ),
+        )
+        column = f"{self.model._meta.model_name}_id"
+        fields = self.model.fields.through.objects.filter(**{f"{column}__in": pks})
+        yield "fields", fields.values_list(column, "fieldofcooperation__name")
+
     def natural_key(self, cells):
         """Without a reference, a record is its exact English title and its date."""
         title = cells.get("title_en", "").strip()
@@ -267,7 +314,7 @@ class RecordResource(Resource):
     def export_column(self, obj, header):
         if header == self.link_column:
             links = getattr(obj, self.model.LINKS).all()
-            return join_list(f"{link.organization.name} ({link.role})" for link in links)
+            return join_list(_link_text(link.organization.name, link.role) for link in links)
         if header == "fields":
             return join_list(field.name for field in obj.fields.all())
         if header == "status":
@@ -352,9 +399,22 @@ class AgreementResource(RecordResource):
     def list_columns(self):
         return super().list_columns() | {"relations"}
 
+    def list_items(self, pks):
+        yield from super().list_items(pks)
+        relations = AgreementRelation.objects.filter(agreement_id__in=pks)
+        yield (
+            "relations",
+            (
+                (pk, _relation_text(kind, reference))
+                for pk, kind, reference in relations.values_list(
+                    "agreement_id", "kind", "other__reference"
+                )
+            ),
+        )
+
     def export_column(self, obj, header):
         if header == "relations":
-            return join_list(f"{r.kind} {r.other.reference}" for r in obj.relations.all())
+            return join_list(_relation_text(r.kind, r.other.reference) for r in obj.relations.all())
         return super().export_column(obj, header)
 
     def parse_column(self, row, header, text, values, errors, lookups):
@@ -415,6 +475,11 @@ class ProjectResource(RecordResource):
 
     def queryset(self):
         return super().queryset().prefetch_related("agreements")
+
+    def list_items(self, pks):
+        yield from super().list_items(pks)
+        links = Project.agreements.through.objects.filter(project_id__in=pks)
+        yield "agreements", links.values_list("project_id", "agreement__reference")
 
     def list_columns(self):
         return super().list_columns() | {"agreements"}

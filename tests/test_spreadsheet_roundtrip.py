@@ -173,3 +173,13 @@ def test_a_sheet_without_references_matches_by_natural_key_and_never_duplicates(
     plan = planned(model, sheet.encode(), "csv")
     assert plan.counts["new"] == 0, plan.counts
     assert plan.counts["update"] + plan.counts["unchanged"] == 1
+
+
+@pytest.mark.parametrize(("model", "lists"), [(Agreement, "relations"), (Project, "agreements")])
+def test_a_batch_exports_the_same_cells_as_one_record_at_a_time(seed, model, lists):
+    """export_rows reads a batch's lists in a few queries; public downloads use export_row."""
+    resource = RESOURCES[model]
+    records = list(resource.queryset().order_by("pk"))  # prefetched, as export_row reads them
+    one_by_one = [resource.export_row(record) for record in records]
+    assert resource.export_rows(records) == one_by_one
+    assert all(any(row[h] for row in one_by_one) for h in [resource.link_column, "fields", lists])

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, prefetch_related_objects
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -88,6 +88,7 @@ def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset())
     rows = [(number, {h: restore(v) for h, v in cells.items()}) for number, cells in table.rows]
     _load_references(resource, rows, lookups)
     by_reference, by_natural_key = _existing(resource, rows)
+    exported = _exported(resource, [*by_reference.values(), *by_natural_key.values()])
     seen: dict[str, int] = {}
     planned = []
     for number, cells in rows:
@@ -117,7 +118,7 @@ def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset())
         label = reference or cells.get("title_en") or cells.get("name") or cells.get("title") or ""
         row = RowPlan(number, "invalid", label[:120], values, errors=errors, obj=obj)
         if not errors:
-            row.action, row.changes = _compare(resource, obj, cells)
+            row.action, row.changes = _compare(resource, obj and exported[obj.pk], cells)
         if row.action == "update" and (stale := _stale_row(number, cells, obj)):
             row.action, row.errors = "invalid", [stale]
         planned.append(row)
@@ -170,9 +171,7 @@ def _existing(resource: Resource, rows) -> tuple[dict, dict]:
     references = sorted({resource.key(cells) for _, cells in rows} - {""})
     by_reference = {}
     for chunk in _chunks(references):
-        by_reference |= {
-            obj.reference: obj for obj in resource.queryset().filter(reference__in=chunk)
-        }
+        by_reference |= {obj.reference: obj for obj in _plain(resource).filter(reference__in=chunk)}
     wanted = {resource.natural_key(cells) for _, cells in rows if not resource.key(cells)} - {""}
     by_natural_key = {}
     if wanted:
@@ -181,24 +180,37 @@ def _existing(resource: Resource, rows) -> tuple[dict, dict]:
     return by_reference, {key: obj for key, obj in by_natural_key.items() if key in wanted}
 
 
+def _plain(resource: Resource):
+    """The resource's rows without prefetched lists: _exported reads those for a whole batch."""
+    return resource.queryset().prefetch_related(None)
+
+
 def _natural_candidates(resource: Resource, wanted: set[str]):
     """Rows that may share a natural key with the sheet's rows that have no reference."""
     if resource.model in (Organization, Source):
-        yield from resource.queryset()  # few rows: their folded names are compared in Python
+        yield from _plain(resource)  # few rows: their folded names are compared in Python
         return
     firsts = sorted({key.split("|")[0] for key in wanted})
     for chunk in _chunks(firsts):
         if isinstance(resource, RecordResource):
-            yield from resource.queryset().filter(title_en__in=chunk)
+            yield from _plain(resource).filter(title_en__in=chunk)
         else:
-            yield from resource.queryset().filter(agreement__reference__in=chunk)
-            yield from resource.queryset().filter(project__reference__in=chunk)
+            yield from _plain(resource).filter(agreement__reference__in=chunk)
+            yield from _plain(resource).filter(project__reference__in=chunk)
 
 
-def _compare(resource: Resource, obj, cells) -> tuple[str, dict]:
-    if obj is None:
+def _exported(resource: Resource, objects: list[Model]) -> dict[int, dict[str, str]]:
+    """Each record a sheet names, as an export would write it: what its row is compared with."""
+    unique = list({obj.pk: obj for obj in objects}.values())
+    exported = {}
+    for chunk in _chunks(unique, BATCH):
+        exported |= zip([obj.pk for obj in chunk], resource.export_rows(chunk), strict=True)
+    return exported
+
+
+def _compare(resource: Resource, exported: dict[str, str] | None, cells) -> tuple[str, dict]:
+    if exported is None:
         return "new", {}
-    exported = resource.export_row(obj)
     changes = {}
     for header, text in cells.items():
         if header in resource.informative or header == "reference" or header not in exported:
@@ -320,6 +332,8 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
     _insert_new_records(import_plan, scalar, link_model, record_field, by, reason)
     updated_rows = _rows(import_plan, "update")
     changed_fields = sorted({h for row in updated_rows for h in row.changes if h in scalar})
+    unlinked = [row.obj for row in updated_rows if "links" not in row.values]
+    prefetch_related_objects(unlinked, f"{model.LINKS}__organization")  # for their search text
     for row in updated_rows:
         obj = row.obj
         for name in changed_fields:

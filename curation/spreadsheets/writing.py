@@ -44,8 +44,14 @@ def attachment(response, filename: str, extension: str):
 
 
 def export_rows(resource, queryset) -> Iterator[dict[str, str]]:
-    for obj in queryset.iterator(chunk_size=CHUNK):
-        yield resource.export_row(obj)
+    """Rows in batches of CHUNK objects: resource.export_rows reads each batch's lists."""
+    batch = []
+    for obj in queryset.prefetch_related(None).iterator(chunk_size=CHUNK):
+        batch.append(obj)
+        if len(batch) == CHUNK:
+            yield from resource.export_rows(batch)
+            batch = []
+    yield from resource.export_rows(batch)
 
 
 def export_response(resource, queryset, file_format: str, filename: str, *, by=None):
