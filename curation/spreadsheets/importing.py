@@ -352,16 +352,24 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
         by,
         reason,
     )
-    _replace_links(updated_rows, link_model, record_field, by, reason)
+
+    def changed(header: str) -> list[RowPlan]:  # rows whose cell in that column changed
+        return [row for row in updated_rows if header in row.changes]
+
+    _replace_links(changed(resource.link_column), link_model, record_field, by, reason)
     _replace_many(
-        updated_rows, model.fields.through, model._meta.model_name, "fieldofcooperation", "fields"
+        changed("fields"),
+        model.fields.through,
+        model._meta.model_name,
+        "fieldofcooperation",
+        "fields",
     )
     if model is Project:
         _replace_many(
-            updated_rows, Project.agreements.through, "project", "agreement", "agreements"
+            changed("agreements"), Project.agreements.through, "project", "agreement", "agreements"
         )
     if model is Agreement:
-        _replace_relations(updated_rows, by, reason)
+        _replace_relations(changed("relations"), by, reason)
 
 
 def _save_changes(objects: list[Model], fields: list[str], by, reason: str) -> None:
