@@ -153,6 +153,8 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # Spreadsheet imports: largest upload, and largest size an XLSX may unpack to.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 2**20)
 IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=200 * 2**20)
+# An uploaded sheet left unconfirmed this long is discarded (see ImportBatch).
+IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=14)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 2**20
 
 LOGIN_URL = "admin:login"

@@ -4,10 +4,12 @@ import io
 import time
 import unicodedata
 import zipfile
+from datetime import timedelta
 
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from curation.models import Agreement, ImportBatch, Organization
 from curation.resources import RESOURCES
@@ -248,6 +250,32 @@ def test_the_admin_flow_upload_preview_approve_confirm(client, seed, alice):
     assert Agreement.objects.get(title_en="Admin deal").status == "in_review"
     batch.refresh_from_db()
     assert batch.state == "applied" and batch.summary["new"] == 1
+    assert bytes(batch.data) == b""  # the file is not kept once it is imported
+    again = client.get(response["Location"]).content.decode()
+    assert "Imported on" in again and "1 new" in again and "Confirm import" not in again
+
+
+def upload_sheet(client, text: str, name: str = "sheet.csv"):
+    upload = io.BytesIO(text.encode())
+    upload.name = name
+    return client.post(
+        reverse("admin:curation_agreement_import"), {"file": upload, "encoding": "auto"}
+    )
+
+
+def test_an_upload_left_unconfirmed_too_long_is_discarded(client, seed, alice, settings):
+    settings.IMPORT_KEEP_DAYS = 3
+    client.force_login(alice)
+    forgotten = upload_sheet(client, HEADER + "Old deal,Contract,2022-05,Vietnam (signatory)\n")
+    ImportBatch.objects.update(created_at=timezone.now() - timedelta(days=4))
+    recent = upload_sheet(client, HEADER + "New deal,Contract,2022-05,Vietnam (signatory)\n")
+    old, new = ImportBatch.objects.order_by("pk")
+    assert (old.state, bytes(old.data)) == ("failed", b"") and new.state == "previewed"
+    page = client.get(forgotten["Location"]).content.decode()
+    assert "Not confirmed within 3 days" in page and "Confirm import" not in page
+    client.post(forgotten["Location"], {"confirm": "1"})
+    assert not Agreement.objects.filter(title_en="Old deal").exists()
+    assert "Confirm import" in client.get(recent["Location"]).content.decode()
 
 
 def test_another_editor_cannot_open_my_import(client, seed, alice, eve):

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import escape
 
 from curation.models import ImportBatch
@@ -123,6 +122,7 @@ class SpreadsheetAdminMixin:
                 data=upload.read(),
                 created_by=request.user,
             )
+            ImportBatch.discard_unconfirmed()
             return redirect(
                 reverse(
                     f"admin:curation_{self.model._meta.model_name}_import_preview", args=[batch.pk]
@@ -163,6 +163,12 @@ class SpreadsheetAdminMixin:
             and batch.state == ImportBatch.State.PREVIEWED
         ):
             return StreamingHttpResponse(self._apply_with_progress(request, batch))
+        if batch.state != ImportBatch.State.PREVIEWED:  # its file is gone: show how it ended
+            return TemplateResponse(
+                request,
+                "admin/curation/import_preview.html",
+                self._context(request, batch=batch, finished=True, title=str(batch)),
+            )
         try:
             import_plan = self._plan(batch)
         except SpreadsheetError as error:
@@ -205,18 +211,14 @@ class SpreadsheetAdminMixin:
             yield f"<p>Writing {counts['new'] + counts['update']:,} rows in one transaction…</p>\n"
             with transaction.atomic():
                 importing.apply(import_plan, by=request.user, filename=batch.filename)
-                batch.state, batch.applied_at = ImportBatch.State.APPLIED, timezone.now()
-                batch.summary = dict(counts)
-                batch.save(update_fields=["state", "applied_at", "summary"])
+                batch.mark_applied(counts)
             yield (
                 f"<p class='success'><strong>Done:</strong> {counts['new']:,} new, "
                 f"{counts['update']:,} updated, {counts['unchanged']:,} unchanged. "
                 "New and changed records are in review.</p>"
             )
         except (SpreadsheetError, ValueError) as error:
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                state=ImportBatch.State.FAILED, summary={"error": str(error)}
-            )
+            batch.mark_failed(str(error))
             yield f"<p class='errornote'>Nothing was imported: {escape(str(error))}</p>"
         yield f'<p><a href="{back}">Back to the list</a></p>' + tail
 

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ImportBatch(models.Model):
     """An uploaded sheet, kept in the database between its preview and its confirmation.
 
     Any server process can show the preview or apply it: nothing lives in one process's
-    memory or temporary files. The row stays as the log of who imported what, and when.
+    memory or temporary files. Once applied or failed, or left unconfirmed for
+    IMPORT_KEEP_DAYS, the file is discarded; the row stays as the log of who imported what.
     """
 
     class State(models.TextChoices):
@@ -35,3 +39,27 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.model_name}, {self.get_state_display().lower()})"
+
+    def mark_applied(self, counts: dict) -> None:
+        self._finish(self.State.APPLIED, dict(counts), applied_at=timezone.now())
+
+    def mark_failed(self, message: str) -> None:
+        self._finish(self.State.FAILED, {"error": message})
+
+    def _finish(self, state: str, summary: dict, **values) -> None:
+        values |= {"state": state, "summary": summary, "data": b""}
+        ImportBatch.objects.filter(pk=self.pk).update(**values)
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def discard_unconfirmed(cls) -> int:
+        """Files previewed and not confirmed within IMPORT_KEEP_DAYS are discarded (as failed)."""
+        days = settings.IMPORT_KEEP_DAYS
+        return cls.objects.filter(
+            state=cls.State.PREVIEWED, created_at__lt=timezone.now() - timedelta(days=days)
+        ).update(
+            state=cls.State.FAILED,
+            data=b"",
+            summary={"error": f"Not confirmed within {days} days; the file was discarded."},
+        )
