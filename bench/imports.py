@@ -2,9 +2,15 @@
 
     make bench-imports          (or: .venv/bin/python bench/imports.py --rows 100000)
 
-Each scenario runs in its own process on a fresh SQLite file (WAL), so its peak memory
-(max RSS) is its own:
-  ours       preview (read + plan) then confirm (plan again + apply), as the admin does
+Each scenario runs in its own process on a fresh SQLite file (WAL) unless it says otherwise,
+so its peak memory (max RSS) is its own:
+  ours       preview (read + plan) then confirm (plan again + apply), as the admin does;
+             on SQLite and on a fresh PostgreSQL database
+  update     in ours' SQLite database: export every agreement, change each row's place (and
+             half the rows' fields), then preview and confirm that sheet
+  floor      the database alone: the rows ours wrote (records, parties, fields and their
+             history), inserted again into an empty copy of the schema with sqlite3's
+             executemany in one transaction; no Django, no parsing, no checks
   default    django-import-export's ModelResource, row by row: dry run, then import
   bulk       a bare bulk_create of the same agreements, parties and fields (no checks, no history)
   export     our streamed CSV export of the first N rows (10k and all)
@@ -31,6 +37,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "bench" / ".data"
+POSTGRES = "postgres://postgres@127.0.0.1:5432"
+# What an agreement import writes: the floor scenario inserts these rows again.
+WRITTEN_TABLES = [
+    "curation_agreement",
+    "curation_historicalagreement",
+    "curation_agreementparty",
+    "curation_historicalagreementparty",
+    "curation_agreement_fields",
+]
 
 
 def sheet(rows: int, seed: int = 7) -> bytes:
@@ -61,8 +76,8 @@ def sheet(rows: int, seed: int = 7) -> bytes:
     return out.getvalue().encode()
 
 
-def setup(database: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+def setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
@@ -100,6 +115,73 @@ def run_ours(data: bytes) -> dict:
         "write_lock": done - planned,
         "total": done - started,
     }
+
+
+def run_update(data: bytes) -> dict:
+    """Every agreement of the database exported, edited and imported again."""
+    from curation.accounts import ensure_user
+    from curation.models import Agreement
+    from curation.resources import RESOURCES
+    from curation.spreadsheets import importing
+    from curation.spreadsheets.reading import read_table
+    from curation.spreadsheets.writing import csv_lines, export_rows
+
+    editor = ensure_user("bench-editor", ["Editors"])
+    resource = RESOURCES[Agreement]
+    text = "".join(csv_lines(resource.headers, export_rows(resource, resource.queryset())))
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    for number, row in enumerate(rows):
+        row["place"] = f"Hanoi {number % 7}"
+        if number % 2:
+            row["fields"] = "Energy"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    edited = out.getvalue().encode()
+    started = time.perf_counter()
+    preview = importing.plan(resource, read_table(edited, "edited.csv"))
+    previewed = time.perf_counter()
+    confirmed = importing.plan(resource, read_table(edited, "edited.csv"))
+    planned = time.perf_counter()
+    importing.apply(confirmed, by=editor, filename="edited.csv")
+    done = time.perf_counter()
+    assert preview.counts["update"] == len(rows), (preview.counts, preview.errors[:3])
+    return {
+        "rows": len(rows),
+        "preview": previewed - started,
+        "confirm": done - previewed,
+        "write_lock": done - planned,
+        "total": done - started,
+    }
+
+
+def run_floor(source: Path) -> dict:
+    """The rows an import wrote, inserted again by sqlite3 alone into an empty schema."""
+    import sqlite3
+
+    from curation.accounts import ensure_user
+
+    ensure_user("bench-editor", ["Editors"])  # the history rows' user, as in the source
+    from django.db import connection
+
+    connection.close()
+    written = sqlite3.connect(source)
+    tables = {
+        table: written.execute(f"SELECT * FROM {table}").fetchall() for table in WRITTEN_TABLES
+    }
+    empty = sqlite3.connect(
+        os.environ["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None
+    )
+    empty.execute("PRAGMA foreign_keys = ON")
+    empty.execute("PRAGMA synchronous = NORMAL")  # as coop.settings sets it
+    started = time.perf_counter()
+    empty.execute("BEGIN IMMEDIATE")
+    for table, rows in tables.items():
+        marks = ", ".join("?" * len(rows[0]))
+        empty.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    empty.execute("COMMIT")
+    return {"total": time.perf_counter() - started, "rows": sum(map(len, tables.values()))}
 
 
 def run_default(data: bytes) -> dict:
@@ -179,20 +261,30 @@ def run_export(limit: int) -> dict:
     return {"total": time.perf_counter() - started, "bytes": size}
 
 
-def child(mode: str, rows: int, database: Path, sheet_path: Path) -> None:
-    setup(database)
+def child(mode: str, rows: int, url: str, sheet_path: Path) -> None:
+    setup(url)
     data = sheet_path.read_bytes()
     if mode == "export":
         result = run_export(rows)
+    elif mode.startswith("floor:"):
+        result = run_floor(Path(mode.removeprefix("floor:")))
     else:
-        result = {"ours": run_ours, "default": run_default, "bulk": run_bulk}[mode](data)
+        runs = {"ours": run_ours, "update": run_update, "default": run_default, "bulk": run_bulk}
+        result = runs[mode](data)
     result["max_rss_mib"] = rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
 
-def scenario(mode: str, rows: int, sheet_path: Path, database: Path | None = None) -> dict:
+def fresh_postgresql() -> str:
+    psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
+    subprocess.run([*psql, "DROP DATABASE IF EXISTS coop_bench_imports WITH (FORCE)"], check=True)
+    subprocess.run([*psql, "CREATE DATABASE coop_bench_imports"], check=True)
+    return f"{POSTGRES}/coop_bench_imports"
+
+
+def scenario(mode: str, rows: int, sheet_path: Path, database: str | None = None) -> dict:
     fresh = database is None
-    database = database or Path(tempfile.mkdtemp(dir=DATA)) / "import.sqlite3"
+    database = database or f"sqlite:///{Path(tempfile.mkdtemp(dir=DATA)) / 'import.sqlite3'}"
     out = subprocess.run(
         [
             sys.executable,
@@ -232,52 +324,74 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "docs" / "bench-imports.md"))
     options = parser.parse_args()
     if options.child:
-        return child(options.child, options.rows, Path(options.database), Path(options.sheet))
+        return child(options.child, options.rows, options.database, Path(options.sheet))
     DATA.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
     import django
 
     django.setup()
-    big, small = DATA / f"sheet-{options.rows}.csv", DATA / f"sheet-{options.default_rows}.csv"
-    big.write_bytes(sheet(options.rows))
-    small.write_bytes(sheet(options.default_rows))
-    ours = scenario("ours", options.rows, big)
-    ours_small = scenario("ours", options.default_rows, small)
-    default = scenario("default", options.default_rows, small)
-    bulk = scenario("bulk", options.rows, big)
-    exports = [scenario("export", n, big, Path(ours["database"])) for n in (10_000, options.rows)]
+    n, small_n = options.rows, options.default_rows
+    big, small = DATA / f"sheet-{n}.csv", DATA / f"sheet-{small_n}.csv"
+    big.write_bytes(sheet(n))
+    small.write_bytes(sheet(small_n))
+    ours = scenario("ours", n, big)
+    ours_path = ours["database"].removeprefix("sqlite:///")
+    floor = scenario(f"floor:{ours_path}", n, big)
+    ours_pg = scenario("ours", n, big, fresh_postgresql())
+    ours_small = scenario("ours", small_n, small)
+    default = scenario("default", small_n, small)
+    bulk = scenario("bulk", n, big)
+    exports = [scenario("export", rows, big, ours["database"]) for rows in (10_000, n)]
+    update = scenario("update", n, big, ours["database"])
     rate = lambda rows, result: rows / result["total"]  # noqa: E731
+
+    def import_row(label: str, rows: int, result: dict) -> str:
+        return (
+            f"| {label} | {rows:,} | {result['preview']:.1f} | {result['confirm']:.1f} | "
+            f"{result['total']:.1f} | {rate(rows, result):,.0f} | {result['write_lock']:.1f} | "
+            f"{result['max_rss_mib']:.0f} |"
+        )
+
     lines = [
         "# Import and export benchmark",
         "",
         "Agreement sheet from `bench/imports.py` (2–3 parties with roles and 1–3 fields a row), "
-        "new records into SQLite (WAL) on this project's 2-core machine. Command: `make bench-imports`. "
-        "Each row is one process; compare rows of the same run.",
+        "new records into SQLite (WAL) unless the row says otherwise, on this project's 2-core "
+        "machine. Command: `make bench-imports`. Each row is one process; compare rows of the "
+        "same run: these machines differ in speed from session to session.",
         "",
-        "| scenario | rows | preview (s) | confirm (s) | total (s) | rows/s | peak RSS (MiB) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| coop: preview + confirm | {options.rows:,} | {ours['preview']:.1f} | {ours['confirm']:.1f} | "
-        f"{ours['total']:.1f} | {rate(options.rows, ours):,.0f} | {ours['max_rss_mib']:.0f} |",
-        f"| coop: preview + confirm | {options.default_rows:,} | {ours_small['preview']:.1f} | "
-        f"{ours_small['confirm']:.1f} | {ours_small['total']:.1f} | {rate(options.default_rows, ours_small):,.0f} | "
-        f"{ours_small['max_rss_mib']:.0f} |",
-        f"| django-import-export default ModelResource: dry run + import | {options.default_rows:,} | "
+        "| scenario | rows | preview (s) | confirm (s) | total (s) | rows/s | write (s) | peak RSS (MiB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        import_row("coop: new rows, preview + confirm", n, ours),
+        import_row("coop: new rows, PostgreSQL", n, ours_pg),
+        import_row(
+            "coop: every row changed (place; fields in half), preview + confirm",
+            update["rows"],
+            update,
+        ),
+        import_row("coop: new rows, preview + confirm", small_n, ours_small),
+        f"| django-import-export default ModelResource: dry run + import | {small_n:,} | "
         f"{default['preview']:.1f} | {default['confirm']:.1f} | {default['total']:.1f} | "
-        f"{rate(options.default_rows, default):,.0f} | {default['max_rss_mib']:.0f} |",
-        f"| bare bulk_create (no checks, no history) | {options.rows:,} | | | {bulk['total']:.1f} | "
-        f"{rate(options.rows, bulk):,.0f} | {bulk['max_rss_mib']:.0f} |",
+        f"{rate(small_n, default):,.0f} | | {default['max_rss_mib']:.0f} |",
+        f"| bare bulk_create (no checks, no history) | {n:,} | | | {bulk['total']:.1f} | "
+        f"{rate(n, bulk):,.0f} | | {bulk['max_rss_mib']:.0f} |",
+        f"| floor: sqlite3 inserts the {floor['rows']:,} rows coop wrote, nothing else | {n:,} | | | "
+        f"{floor['total']:.1f} | {rate(n, floor):,.0f} | {floor['total']:.1f} | |",
         "",
         f"Ratios: coop to django-import-export's default resource "
-        f"{rate(options.default_rows, ours_small) / rate(options.default_rows, default):.1f}× "
-        f"(on {options.default_rows:,} rows); coop to bare bulk_create "
-        f"{rate(options.rows, ours) / rate(options.rows, bulk):.2f}× (on {options.rows:,} rows).",
+        f"{rate(small_n, ours_small) / rate(small_n, default):.1f}× (on {small_n:,} rows); "
+        f"coop to bare bulk_create {rate(n, ours) / rate(n, bulk):.2f}× (on {n:,} rows). "
+        f"coop's write step took {ours['write_lock'] / floor['total']:.2f}× the floor's time: "
+        f"the floor alone allows at most {rate(n, floor):,.0f} rows/s here, before any reading, "
+        "checking or preview.",
         "",
-        f"The write step holds SQLite's write lock for {ours['write_lock']:.1f} s on {options.rows:,} rows. "
+        f"The write step holds SQLite's write lock for {ours['write_lock']:.1f} s on {n:,} new "
+        f"rows and {update['write_lock']:.1f} s on {update['rows']:,} changed rows. "
         + (
             "Other editors' saves wait for it (busy timeout 20 s)."
-            if ours["write_lock"] < 20
-            else "That is longer than the 20 s busy timeout: another editor saving meanwhile gets "
-            '"database is locked". Not solved yet: see the spreadsheet issue\'s note.'
+            if max(ours["write_lock"], update["write_lock"]) < 20
+            else "Longer than the 20 s busy timeout: another editor saving meanwhile gets "
+            '"database is locked". Split such sheets, or use PostgreSQL.'
         ),
         "",
         "## Export (streamed CSV of agreements with parties and fields)",
@@ -285,8 +399,8 @@ def main() -> None:
         "| rows | seconds | peak RSS (MiB) |",
         "| ---: | ---: | ---: |",
         *[
-            f"| {n:,} | {e['total']:.1f} | {e['max_rss_mib']:.0f} |"
-            for n, e in zip((10_000, options.rows), exports, strict=True)
+            f"| {rows:,} | {e['total']:.1f} | {e['max_rss_mib']:.0f} |"
+            for rows, e in zip((10_000, n), exports, strict=True)
         ],
     ]
     Path(options.output).write_text("\n".join(lines) + "\n")
