@@ -206,3 +206,30 @@ def test_a_stale_citation_edited_inline_on_its_record_is_refused(client, alice, 
     assert "someone else saved this citation" in refused.content.decode()
     citation.refresh_from_db()
     assert citation.locator == "paragraph 2 (alice)"
+
+
+@pytest.mark.parametrize("meanwhile", ["saved", "deleted"])
+def test_a_record_saved_between_the_check_and_the_write_stops_the_whole_import(alice, meanwhile):
+    first, second = make_agreement(alice), make_agreement(alice)
+
+    def edit(rows):
+        for row in rows:
+            row["place"] = "From the sheet"
+
+    plan = planned(Agreement, edited_sheet(Agreement, edit), "csv")
+    assert plan.counts["update"] == 2 and plan.can_apply
+    if meanwhile == "saved":  # another editor saves while the confirmed sheet is checked
+        first.place = "Alice's edit"
+        services.save_record(first, by=alice)
+    else:
+        first.delete()
+
+    with pytest.raises(ValueError, match=rf"1 record\(s\) .*{first.reference}.*Nothing was"):
+        importing.apply(plan, by=alice, filename="sheet.csv")
+
+    second.refresh_from_db()
+    assert second.place != "From the sheet"
+    assert not Agreement.history.filter(history_change_reason__startswith="Imported").exists()
+    if meanwhile == "saved":
+        first.refresh_from_db()
+        assert first.place == "Alice's edit"

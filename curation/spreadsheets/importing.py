@@ -270,6 +270,7 @@ def apply(import_plan: ImportPlan, *, by, filename: str) -> Counter:
     token = bulk_writes.set(True)
     try:
         with transaction.atomic():
+            _refuse_if_saved_since_checked(import_plan)
             _create_approved_organizations(import_plan, by, reason)
             WRITERS[import_plan.resource.model](import_plan, by, reason)
             Publication.bump()
@@ -285,6 +286,24 @@ def apply(import_plan: ImportPlan, *, by, filename: str) -> Counter:
         counts["unchanged"],
     )
     return counts
+
+
+def _refuse_if_saved_since_checked(import_plan: ImportPlan) -> None:
+    """Inside the import's transaction, which holds the rows from here on: a record saved or
+    deleted by someone else after the sheet was checked against it would be overwritten."""
+    read = {row.obj.pk: row.obj for row in _rows(import_plan, "update")}
+    moved = []
+    for chunk in _chunks(list(read)):
+        rows = import_plan.resource.model._base_manager.filter(pk__in=chunk)
+        stored = dict(rows.select_for_update().values_list("pk", "version"))
+        moved += [read[pk] for pk in chunk if stored.get(pk) != read[pk].version]
+    if moved:
+        named = ", ".join(str(getattr(obj, "reference", obj)) for obj in moved[:5])
+        raise ValueError(
+            f"{len(moved)} record(s) were saved or deleted by someone else while this sheet was "
+            f"being checked ({named}{', …' if len(moved) > 5 else ''}). Nothing was imported: "
+            "upload the sheet again to see their changes in the preview."
+        )
 
 
 def _create_approved_organizations(import_plan, by, reason) -> None:
