@@ -102,13 +102,13 @@ def run_ours(data: bytes) -> dict:
     editor = ensure_user("bench-editor", ["Editors"])
     resource = RESOURCES[Agreement]
     started = time.perf_counter()
-    preview = importing.plan(resource, read_table(data, "bench.csv"))
-    previewed = time.perf_counter()
+    previewed_new = importing.plan(resource, read_table(data, "bench.csv")).counts["new"]
+    previewed = time.perf_counter()  # the admin's preview and confirm are separate requests
     confirmed = importing.plan(resource, read_table(data, "bench.csv"))
     planned = time.perf_counter()
     importing.apply(confirmed, by=editor, filename="bench.csv")
     done = time.perf_counter()
-    assert preview.counts["new"] == Agreement.objects.count(), preview.errors[:3]
+    assert previewed_new == Agreement.objects.count() == len(confirmed.rows)
     return {
         "preview": previewed - started,
         "confirm": done - previewed,
@@ -117,17 +117,10 @@ def run_ours(data: bytes) -> dict:
     }
 
 
-def run_update(data: bytes) -> dict:
-    """Every agreement of the database exported, edited and imported again."""
-    from curation.accounts import ensure_user
-    from curation.models import Agreement
-    from curation.resources import RESOURCES
-    from curation.spreadsheets import importing
-    from curation.spreadsheets.reading import read_table
+def edited_export(resource) -> tuple[bytes, int]:
+    """Every record exported as CSV, each row's place changed and half the rows' fields."""
     from curation.spreadsheets.writing import csv_lines, export_rows
 
-    editor = ensure_user("bench-editor", ["Editors"])
-    resource = RESOURCES[Agreement]
     text = "".join(csv_lines(resource.headers, export_rows(resource, resource.queryset())))
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     for number, row in enumerate(rows):
@@ -138,17 +131,30 @@ def run_update(data: bytes) -> dict:
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-    edited = out.getvalue().encode()
+    return out.getvalue().encode(), len(rows)
+
+
+def run_update(data: bytes) -> dict:
+    """Every agreement of the database exported, edited and imported again."""
+    from curation.accounts import ensure_user
+    from curation.models import Agreement
+    from curation.resources import RESOURCES
+    from curation.spreadsheets import importing
+    from curation.spreadsheets.reading import read_table
+
+    editor = ensure_user("bench-editor", ["Editors"])
+    resource = RESOURCES[Agreement]
+    edited, rows = edited_export(resource)
     started = time.perf_counter()
-    preview = importing.plan(resource, read_table(edited, "edited.csv"))
-    previewed = time.perf_counter()
+    previewed_updates = importing.plan(resource, read_table(edited, "edited.csv")).counts["update"]
+    previewed = time.perf_counter()  # the admin's preview and confirm are separate requests
     confirmed = importing.plan(resource, read_table(edited, "edited.csv"))
     planned = time.perf_counter()
     importing.apply(confirmed, by=editor, filename="edited.csv")
     done = time.perf_counter()
-    assert preview.counts["update"] == len(rows), (preview.counts, preview.errors[:3])
+    assert previewed_updates == rows
     return {
-        "rows": len(rows),
+        "rows": rows,
         "preview": previewed - started,
         "confirm": done - previewed,
         "write_lock": done - planned,

@@ -124,8 +124,21 @@ def _canonical_date(text: str) -> str:
 
 
 @cache
-def _max_length(model, name: str) -> int | None:
-    return model._meta.get_field(name).max_length
+def _labels(model, name: str) -> dict:
+    return dict(model._meta.get_field(name).flatchoices)
+
+
+def _display(obj, name: str) -> str:
+    """get_<name>_display(), without Django's per-call work: exports call it for every row."""
+    value = getattr(obj, name)
+    return str(_labels(type(obj), name).get(value, value)) if value else ""
+
+
+@cache
+def _text_limits(resource: type[Resource]) -> dict[str, int | None]:
+    """Each free-text column's maximum length (None for a text field without one)."""
+    fields = resource.model._meta
+    return {header: fields.get_field(header).max_length for header in resource.text_columns}
 
 
 class Resource:
@@ -136,6 +149,7 @@ class Resource:
     text_columns: list[str] = []  # copied to the model field of the same name
     date_columns: list[str] = []
     choice_columns: dict[str, type] = {}
+    list_columns: frozenset[str] = frozenset()  # cells holding several values, separated by ";"
     required: list[str] = []
     # Exported for the reader, never written by an import. "version" lets an import tell that
     # a record was saved again after the sheet was exported (see importing._stale_row).
@@ -167,9 +181,7 @@ class Resource:
             if known and header in known:
                 row[header] = known[header]
             elif header in self.choice_columns:
-                row[header] = (
-                    getattr(obj, f"get_{header}_display")() if getattr(obj, header) else ""
-                )
+                row[header] = _display(obj, header)
             elif (
                 header in self.text_columns
                 or header in self.date_columns
@@ -187,14 +199,11 @@ class Resource:
     def canonical(self, header: str, text: str) -> str:
         """How a cell compares with an exported one: lists sorted, dates normalised."""
         text = text.strip()
-        if header in self.list_columns():
+        if header in self.list_columns:
             return _canonical_list(text)
         if header in self.date_columns and text:
             return _canonical_date(text)
         return text
-
-    def list_columns(self) -> set[str]:
-        return set()
 
     def parse(
         self, row: int, cells: dict[str, str], lookups: Lookups
@@ -204,14 +213,15 @@ class Resource:
         for header in self.required:
             if header in cells and not cells[header].strip():
                 errors.append(CellError(row, header, "", "is required."))
+        limits = _text_limits(type(self))
         for header, text in cells.items():
             text = text.strip()
             if CONTROL_CHARACTERS.search(text):
                 errors.append(
                     CellError(row, header, text, "holds control characters; remove them.")
                 )
-            elif header in self.text_columns:
-                limit = _max_length(self.model, header)
+            elif header in limits:
+                limit = limits[header]
                 if limit and len(text) > limit:
                     errors.append(
                         CellError(row, header, text, f"is longer than {limit} characters.")
@@ -223,7 +233,8 @@ class Resource:
                     parsed = lookups.parsed[header, text] = self._parse_cell(header, text, lookups)
                 cell_values, cell_errors = parsed
                 values.update(cell_values)  # shared between rows: never mutated
-                errors += [replace(error, row=row) for error in cell_errors]
+                if cell_errors:
+                    errors += [replace(error, row=row) for error in cell_errors]
         return values, errors
 
     def _parse_cell(self, header: str, text: str, lookups: Lookups) -> tuple[dict, list]:
@@ -272,7 +283,7 @@ class RecordResource(Resource):
     def export_rows(self, objects):
         """The list cells of a batch come from one query per column, as plain values: model
         instances for every party and field made exports and re-imports slow."""
-        cells = {obj.pk: {header: [] for header in self.list_columns()} for obj in objects}
+        cells = {obj.pk: {header: [] for header in self.list_columns} for obj in objects}
         for header, items in self.list_items([obj.pk for obj in objects]):
             for pk, text in items:
                 cells[pk][header].append(text)
@@ -308,9 +319,6 @@ class RecordResource(Resource):
     def natural_key_of(self, obj):
         return f"{obj.title_en}|{getattr(obj, self.model.DATE_FIELD)}"
 
-    def list_columns(self):
-        return {self.link_column, "fields"}
-
     def export_column(self, obj, header):
         if header == self.link_column:
             links = getattr(obj, self.model.LINKS).all()
@@ -318,7 +326,7 @@ class RecordResource(Resource):
         if header == "fields":
             return join_list(field.name for field in obj.fields.all())
         if header == "status":
-            return obj.get_status_display()
+            return _display(obj, "status")
         raise NotImplementedError(header)
 
     def parse_column(self, row, header, text, values, errors, lookups):
@@ -391,13 +399,11 @@ class AgreementResource(RecordResource):
     ]
     date_columns = ["date_signed"]
     choice_columns = {"kind": Agreement.Kind}
+    list_columns = frozenset({"parties", "fields", "relations"})
 
     def queryset(self):
         relations = AgreementRelation.objects.select_related("other")
         return super().queryset().prefetch_related(Prefetch("relations", queryset=relations))
-
-    def list_columns(self):
-        return super().list_columns() | {"relations"}
 
     def list_items(self, pks):
         yield from super().list_items(pks)
@@ -472,6 +478,7 @@ class ProjectResource(RecordResource):
     ]
     date_columns = ["start", "end"]
     choice_columns = {"kind": Project.Kind}
+    list_columns = frozenset({"participants", "fields", "agreements"})
 
     def queryset(self):
         return super().queryset().prefetch_related("agreements")
@@ -480,9 +487,6 @@ class ProjectResource(RecordResource):
         yield from super().list_items(pks)
         links = Project.agreements.through.objects.filter(project_id__in=pks)
         yield "agreements", links.values_list("project_id", "agreement__reference")
-
-    def list_columns(self):
-        return super().list_columns() | {"agreements"}
 
     def export_column(self, obj, header):
         if header == "budget_amount":
@@ -605,6 +609,7 @@ class CitationResource(Resource):
         "version",
     ]
     text_columns = ["quote", "translation", "locator", "inference"]
+    list_columns = frozenset({"supports"})
     informative = ["found", "version"]
     required = ["record", "source", "quote"]
 
@@ -627,9 +632,6 @@ class CitationResource(Resource):
 
     def natural_key_of(self, obj):
         return "|".join([obj.record.reference, obj.source.reference, " ".join(obj.quote.split())])
-
-    def list_columns(self):
-        return {"supports"}
 
     def export_column(self, obj, header):
         return {

@@ -215,6 +215,8 @@ def _compare(resource: Resource, exported: dict[str, str] | None, cells) -> tupl
     for header, text in cells.items():
         if header in resource.informative or header == "reference" or header not in exported:
             continue
+        if text == exported[header]:
+            continue  # as exported: no need to normalise either side
         old, new = resource.canonical(header, exported[header]), resource.canonical(header, text)
         if old != new:
             changes[header] = (old, new)
