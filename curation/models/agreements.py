@@ -8,6 +8,10 @@ from curation.models.records import Record
 
 # Record's own bookkeeping is not content: history keeps the rest.
 _UNTRACKED = ["search_text", "updated_at"]
+# History is read record by record (by id): indexes on these columns of the history tables
+# were never used and slowed every write, bulk imports most of all.
+UNINDEXED_HISTORY = ["reference", "last_edited_by", "verified_by"]
+UNINDEXED_LINK_HISTORY = ["agreement", "project", "organization"]
 
 
 class Agreement(Record):
@@ -37,7 +41,9 @@ class Agreement(Record):
     parties = models.ManyToManyField(
         "curation.Organization", through="AgreementParty", related_name="agreements"
     )
-    history = HistoricalRecords(excluded_fields=_UNTRACKED, m2m_fields=["fields"])
+    history = HistoricalRecords(
+        excluded_fields=_UNTRACKED, m2m_fields=["fields"], no_db_index=UNINDEXED_HISTORY
+    )
 
     class Meta:
         ordering = ["-date_signed", "reference"]
@@ -68,12 +74,19 @@ class AgreementParty(models.Model):
         WITNESS = "witness", "Witness"
         IMPLEMENTING_BODY = "implementing_body", "Implementing body"
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="party_links")
+    # No index of their own: unique_party_role leads with agreement, and the index in Meta
+    # with organization.
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="party_links", db_index=False
+    )
     organization = models.ForeignKey(
-        "curation.Organization", on_delete=models.PROTECT, related_name="agreement_links"
+        "curation.Organization",
+        on_delete=models.PROTECT,
+        related_name="agreement_links",
+        db_index=False,
     )
     role = models.CharField(max_length=24, choices=Role.choices, default=Role.SIGNATORY)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=UNINDEXED_LINK_HISTORY)
 
     class Meta:
         verbose_name = "party"

@@ -6,7 +6,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from curation.dates import PartialDate, PartialDateField
-from curation.models.agreements import _UNTRACKED
+from curation.models.agreements import _UNTRACKED, UNINDEXED_HISTORY, UNINDEXED_LINK_HISTORY
 from curation.models.records import Record
 
 currency_code = RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code in capitals, e.g. USD.")
@@ -45,7 +45,11 @@ class Project(Record):
         related_name="projects",
         verbose_name="implements agreements",
     )
-    history = HistoricalRecords(excluded_fields=_UNTRACKED, m2m_fields=["fields", "agreements"])
+    history = HistoricalRecords(
+        excluded_fields=_UNTRACKED,
+        m2m_fields=["fields", "agreements"],
+        no_db_index=UNINDEXED_HISTORY,
+    )
 
     class Meta:
         ordering = ["-start", "reference"]
@@ -90,12 +94,19 @@ class ProjectParticipant(models.Model):
         IMPLEMENTER = "implementer", "Implementer"
         PARTNER = "partner", "Partner"
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="participant_links")
+    # No index of their own: unique_participant_role leads with project, and the index in
+    # Meta with organization.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="participant_links", db_index=False
+    )
     organization = models.ForeignKey(
-        "curation.Organization", on_delete=models.PROTECT, related_name="project_links"
+        "curation.Organization",
+        on_delete=models.PROTECT,
+        related_name="project_links",
+        db_index=False,
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PARTNER)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=UNINDEXED_LINK_HISTORY)
 
     class Meta:
         verbose_name = "participant"
