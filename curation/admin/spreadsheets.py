@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import escape
 
+from curation.middleware import database_busy
 from curation.models import ImportBatch
 from curation.resources import RESOURCES
 from curation.spreadsheets import importing
@@ -220,6 +221,15 @@ class SpreadsheetAdminMixin:
         except (SpreadsheetError, ValueError) as error:
             batch.mark_failed(str(error))
             yield f"<p class='errornote'>Nothing was imported: {escape(str(error))}</p>"
+        except OperationalError as error:
+            if not database_busy(error):
+                raise
+            # The sheet is kept: confirming again later is all it takes.
+            yield (
+                "<p class='errornote'>Nothing was imported: the database stayed busy with "
+                "another large write for longer than it waits. "
+                f'<a href="{escape(request.path)}">Confirm again</a> in a minute.</p>'
+            )
         yield f'<p><a href="{back}">Back to the list</a></p>' + tail
 
 
