@@ -4,8 +4,9 @@
 
 Each scenario runs in its own process on a fresh SQLite file (WAL) unless it says otherwise,
 so its peak memory (max RSS) is its own:
-  ours       preview (read + plan) then confirm (plan again + apply), as the admin does;
-             on SQLite and on a fresh PostgreSQL database
+  ours       an uploaded sheet's preview (read, check, keep the plan) then its confirm (the
+             kept plan, as nothing was saved in between, then apply), as the admin does; on
+             SQLite and on a fresh PostgreSQL database
   update     in ours' SQLite database: export every agreement, change each row's place (and
              half the rows' fields), then preview and confirm that sheet
   floor      the database alone: the rows ours wrote (records, parties, fields and their
@@ -92,23 +93,34 @@ def setup(url: str) -> None:
     _reference_data()
 
 
+def upload(editor, data: bytes):
+    """The sheet as the admin's upload stores it."""
+    from curation.models import ImportBatch
+
+    return ImportBatch.objects.create(
+        model_name="agreement", filename="bench.csv", data=data, created_by=editor
+    )
+
+
 def run_ours(data: bytes) -> dict:
     from curation.accounts import ensure_user
-    from curation.models import Agreement
+    from curation.models import Agreement, ImportBatch
     from curation.resources import RESOURCES
     from curation.spreadsheets import importing
-    from curation.spreadsheets.reading import read_table
 
     editor = ensure_user("bench-editor", ["Editors"])
     resource = RESOURCES[Agreement]
+    batch = upload(editor, data)
     started = time.perf_counter()
-    previewed_new = importing.plan(resource, read_table(data, "bench.csv")).counts["new"]
+    previewed_new = importing.preview(resource, batch).counts["new"]
     previewed = time.perf_counter()  # the admin's preview and confirm are separate requests
-    confirmed = importing.plan(resource, read_table(data, "bench.csv"))
+    batch = ImportBatch.objects.get(pk=batch.pk)
+    confirmed = importing.confirmed_plan(resource, batch)
     planned = time.perf_counter()
     importing.apply(confirmed, by=editor, filename="bench.csv")
     done = time.perf_counter()
     assert previewed_new == Agreement.objects.count() == len(confirmed.rows)
+    assert bytes(batch.checked_plan), "confirm had no kept plan: it checked the sheet again"
     return {
         "preview": previewed - started,
         "confirm": done - previewed,
@@ -137,22 +149,24 @@ def edited_export(resource) -> tuple[bytes, int]:
 def run_update(data: bytes) -> dict:
     """Every agreement of the database exported, edited and imported again."""
     from curation.accounts import ensure_user
-    from curation.models import Agreement
+    from curation.models import Agreement, ImportBatch
     from curation.resources import RESOURCES
     from curation.spreadsheets import importing
-    from curation.spreadsheets.reading import read_table
 
     editor = ensure_user("bench-editor", ["Editors"])
     resource = RESOURCES[Agreement]
     edited, rows = edited_export(resource)
+    batch = upload(editor, edited)
     started = time.perf_counter()
-    previewed_updates = importing.plan(resource, read_table(edited, "edited.csv")).counts["update"]
+    previewed_updates = importing.preview(resource, batch).counts["update"]
     previewed = time.perf_counter()  # the admin's preview and confirm are separate requests
-    confirmed = importing.plan(resource, read_table(edited, "edited.csv"))
+    batch = ImportBatch.objects.get(pk=batch.pk)
+    confirmed = importing.confirmed_plan(resource, batch)
     planned = time.perf_counter()
     importing.apply(confirmed, by=editor, filename="edited.csv")
     done = time.perf_counter()
     assert previewed_updates == rows
+    assert bytes(batch.checked_plan), "confirm had no kept plan: it checked the sheet again"
     return {
         "rows": rows,
         "preview": previewed - started,

@@ -1,6 +1,7 @@
 """Bad files get a clear message and change nothing; hostile cells never run as formulas."""
 
 import io
+import pickle
 import time
 import unicodedata
 import zipfile
@@ -16,7 +17,7 @@ from curation.resources import RESOURCES
 from curation.spreadsheets import importing
 from curation.spreadsheets.reading import SpreadsheetError, read_table
 from curation.spreadsheets.writing import export_response
-from tests.conftest import make_agreement
+from tests.conftest import make_agreement, make_organization
 
 HEADER = "title_en,kind,date_signed,parties\n"
 
@@ -285,3 +286,53 @@ def test_another_editor_cannot_open_my_import(client, seed, alice, eve):
     client.force_login(eve)
     url = reverse("admin:curation_agreement_import_preview", args=[batch.pk])
     assert client.get(url).status_code == 404
+
+
+def confirm(client, preview_url) -> str:
+    return b"".join(client.post(preview_url, {"confirm": "1"}).streaming_content).decode()
+
+
+def test_confirm_applies_the_checked_preview_while_nothing_was_saved_since(
+    client, seed, alice, monkeypatch
+):
+    client.force_login(alice)
+    uploaded = upload_sheet(client, HEADER + "Kept deal,Contract,2022-05,Vietnam (signatory)\n")
+    assert "Confirm import" in client.get(uploaded["Location"]).content.decode()
+    monkeypatch.setattr(importing, "plan", None)  # confirm must not read the sheet again
+    assert "Done:" in confirm(client, uploaded["Location"])
+    assert Agreement.objects.filter(title_en="Kept deal").count() == 1
+    assert bytes(ImportBatch.objects.get().checked_plan) == b""  # dropped with the file
+
+
+def test_a_save_after_the_preview_makes_confirm_check_the_sheet_again(
+    client, seed, alice, monkeypatch
+):
+    client.force_login(alice)
+    uploaded = upload_sheet(client, HEADER + "Rechecked deal,Contract,2022-05,Neworg (signatory)\n")
+    client.post(uploaded["Location"], {"approve": "1", "create_organization": ["Neworg"]})
+    client.get(uploaded["Location"])  # previewed and checked: Neworg is to be created
+    make_organization("Neworg")  # ... and then another editor adds it by hand
+    checked = []
+    original = importing.plan
+    monkeypatch.setattr(importing, "plan", lambda *args: checked.append(1) or original(*args))
+    assert "Done:" in confirm(client, uploaded["Location"])
+    assert checked == [1]
+    assert Organization.objects.filter(name="Neworg").count() == 1  # not created twice
+    assert Agreement.objects.get(title_en="Rechecked deal").parties.get().name == "Neworg"
+
+
+def test_a_kept_plan_that_was_tampered_with_is_never_unpickled(client, seed, alice, monkeypatch):
+    client.force_login(alice)
+    uploaded = upload_sheet(client, HEADER + "Signed deal,Contract,2022-05,Vietnam (signatory)\n")
+    client.get(uploaded["Location"])
+    batch = ImportBatch.objects.get()
+    kept = bytes(batch.checked_plan)
+    assert importing.kept(RESOURCES[Agreement], kept) is not None
+    forged = kept[:32] + pickle.dumps(["not what was signed"])
+    ImportBatch.objects.update(checked_plan=forged)
+
+    unpickled = []
+    monkeypatch.setattr(importing.pickle, "loads", unpickled.append)
+    assert "Done:" in confirm(client, uploaded["Location"])  # checked the sheet again instead
+    assert unpickled == []
+    assert Agreement.objects.filter(title_en="Signed deal").count() == 1

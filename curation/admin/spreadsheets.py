@@ -17,7 +17,7 @@ from curation.middleware import database_busy
 from curation.models import ImportBatch
 from curation.resources import RESOURCES
 from curation.spreadsheets import importing
-from curation.spreadsheets.reading import ENCODINGS, SpreadsheetError, file_format, read_table
+from curation.spreadsheets.reading import ENCODINGS, SpreadsheetError, file_format
 from curation.spreadsheets.writing import export_response
 
 PREVIEW_ROWS = 300
@@ -147,16 +147,11 @@ class SpreadsheetAdminMixin:
             created_by=request.user,
         )
 
-    def _plan(self, batch: ImportBatch):
-        table = read_table(bytes(batch.data), batch.filename, batch.encoding)
-        return importing.plan(self.resource, table, set(batch.approved_organizations))
-
     def preview_view(self, request, batch_id: int):
         batch = self._batch(request, batch_id)
         if request.method == "POST" and "approve" in request.POST:
             chosen = set(request.POST.getlist("create_organization"))
-            batch.approved_organizations = sorted(set(batch.approved_organizations) | chosen)
-            batch.save(update_fields=["approved_organizations"])
+            batch.approve_organizations(chosen)
             return redirect(request.path)
         if (
             request.method == "POST"
@@ -171,7 +166,7 @@ class SpreadsheetAdminMixin:
                 self._context(request, batch=batch, finished=True, title=str(batch)),
             )
         try:
-            import_plan = self._plan(batch)
+            import_plan = importing.preview(self.resource, batch)
         except SpreadsheetError as error:
             return TemplateResponse(
                 request,
@@ -207,7 +202,7 @@ class SpreadsheetAdminMixin:
         yield head
         yield f"<p>Reading and checking {escape(batch.filename)}…</p>\n"
         try:
-            import_plan = self._plan(batch)
+            import_plan = importing.confirmed_plan(self.resource, batch)
             counts = import_plan.counts
             yield f"<p>Writing {counts['new'] + counts['update']:,} rows in one transaction…</p>\n"
             with transaction.atomic():

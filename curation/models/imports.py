@@ -24,6 +24,10 @@ class ImportBatch(models.Model):
     filename = models.CharField(max_length=255)
     encoding = models.CharField(max_length=16, default="auto")
     data = models.BinaryField()
+    # The preview's plan, signed (see importing.keep), and the publication generation it was
+    # checked at: confirm applies it as is while nothing has been saved since.
+    checked_plan = models.BinaryField(default=b"", editable=False)
+    checked_at_generation = models.PositiveBigIntegerField(null=True, editable=False)
     approved_organizations = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.PREVIEWED)
     summary = models.JSONField(default=dict, blank=True)
@@ -46,8 +50,18 @@ class ImportBatch(models.Model):
     def mark_failed(self, message: str) -> None:
         self._finish(self.State.FAILED, {"error": message})
 
+    def approve_organizations(self, names) -> None:
+        """New organizations the editor agreed to create; the sheet must be checked again."""
+        approved = sorted({*self.approved_organizations, *names})
+        self._set(approved_organizations=approved, checked_plan=b"")
+
+    def keep_checked_plan(self, plan: bytes, generation: int) -> None:
+        self._set(checked_plan=plan, checked_at_generation=generation)
+
     def _finish(self, state: str, summary: dict, **values) -> None:
-        values |= {"state": state, "summary": summary, "data": b""}
+        self._set(state=state, summary=summary, data=b"", checked_plan=b"", **values)
+
+    def _set(self, **values) -> None:
         ImportBatch.objects.filter(pk=self.pk).update(**values)
         for name, value in values.items():
             setattr(self, name, value)
@@ -61,5 +75,6 @@ class ImportBatch(models.Model):
         ).update(
             state=cls.State.FAILED,
             data=b"",
+            checked_plan=b"",
             summary={"error": f"Not confirmed within {days} days; the file was discarded."},
         )

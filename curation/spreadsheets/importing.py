@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import logging
+import pickle
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Model, prefetch_related_objects
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from simple_history.utils import bulk_create_with_history
 
 from curation.cells import restore
@@ -22,6 +24,7 @@ from curation.models import (
     Agreement,
     AgreementRelation,
     Citation,
+    ImportBatch,
     Organization,
     Project,
     Publication,
@@ -37,7 +40,7 @@ from curation.spreadsheets.fastwrite import (
     reserve_ids,
     update_with_history,
 )
-from curation.spreadsheets.reading import Table
+from curation.spreadsheets.reading import Table, read_table
 from curation.text import fold_for_search
 
 log = logging.getLogger("curation.spreadsheets")
@@ -124,6 +127,54 @@ def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset())
         planned.append(row)
     unknown = _suggestions(lookups)
     return ImportPlan(resource, planned, [], unknown, lookups)
+
+
+def preview(resource: Resource, batch: ImportBatch) -> ImportPlan:
+    """Read and check an uploaded sheet; a plan that can be applied is kept for confirm."""
+    generation = Publication.current()  # read first: a save made during planning outdates it
+    import_plan = _plan_upload(resource, batch)
+    if import_plan.can_apply:
+        batch.keep_checked_plan(keep(import_plan), generation)
+    return import_plan
+
+
+def confirmed_plan(resource: Resource, batch: ImportBatch) -> ImportPlan:
+    """The preview's plan while nothing has been saved since it was made, else a new one.
+    The records it updates are checked again inside apply()'s transaction."""
+    if batch.checked_at_generation == Publication.current():
+        kept_plan = kept(resource, bytes(batch.checked_plan))
+        if kept_plan is not None:
+            return kept_plan
+    return _plan_upload(resource, batch)
+
+
+def _plan_upload(resource: Resource, batch: ImportBatch) -> ImportPlan:
+    table = read_table(bytes(batch.data), batch.filename, batch.encoding)
+    return plan(resource, table, set(batch.approved_organizations))
+
+
+def keep(import_plan: ImportPlan) -> bytes:
+    """An applicable plan as the confirm step can reuse it, instead of reading and checking
+    the sheet a second time. Signed with SECRET_KEY: kept() loads only this server's pickles."""
+    data = pickle.dumps(import_plan.rows, protocol=pickle.HIGHEST_PROTOCOL)
+    return _signature(data) + data
+
+
+def kept(resource: Resource, blob: bytes) -> ImportPlan | None:
+    """The plan keep() wrote, or None if there is none or it cannot be trusted or read."""
+    signature, data = blob[:32], blob[32:]
+    if not data or not constant_time_compare(signature, _signature(data)):
+        return None
+    try:
+        rows = pickle.loads(data)
+    except Exception:  # kept by an earlier version of this code: check the sheet again
+        log.warning("An import plan kept by an earlier version could not be read")
+        return None
+    return ImportPlan(resource, rows, [], {}, Lookups())
+
+
+def _signature(data: bytes) -> bytes:
+    return salted_hmac("curation.import-plan", data, algorithm="sha256").digest()
 
 
 def _header_problems(resource: Resource, headers: list[str]) -> list[str]:
