@@ -6,7 +6,7 @@ import json
 
 import openpyxl
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from curation.models import Agreement, AgreementParty, Citation, Organization, Project, Source
@@ -183,3 +183,56 @@ def test_a_batch_exports_the_same_cells_as_one_record_at_a_time(seed, model, lis
     one_by_one = [resource.export_row(record) for record in records]
     assert resource.export_rows(records) == one_by_one
     assert all(any(row[h] for row in one_by_one) for h in [resource.link_column, "fields", lists])
+
+
+class RolledBack(Exception):
+    pass
+
+
+def queries_to_apply(plan, user, keep: bool) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        try:
+            with transaction.atomic():
+                importing.apply(plan, by=user, filename="edited.csv")
+                if not keep:
+                    raise RolledBack
+        except RolledBack:
+            pass
+    return len(queries)
+
+
+EDITED_COLUMN = {
+    Source: "notes",
+    Organization: "name_original",
+    Agreement: "place",
+    Project: "location",
+    Citation: "locator",
+}
+
+
+@pytest.mark.parametrize("model", list(EDITED_COLUMN))
+def test_a_kept_plan_of_updates_writes_what_a_fresh_plan_writes(seed, alice, model):
+    """Confirm applies the preview's plan as keep() pickled it, without whole model instances:
+    the records it updates come back whole, with the related records they were read with."""
+    column = EDITED_COLUMN[model]
+    rows = list(csv.DictReader(io.StringIO(exported(model, "csv").decode("utf-8-sig"))))
+    for number, row in enumerate(rows):
+        row[column] = f"Edited {number}"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    fresh = planned(model, out.getvalue().encode(), "csv")
+    kept = importing.kept(RESOURCES[model], importing.keep(fresh))
+    assert kept.counts["update"] == fresh.counts["update"] == len(rows) == model.objects.count()
+    versions = dict(model.objects.values_list("pk", "version"))
+
+    fresh_queries = queries_to_apply(fresh, alice, keep=False)
+    assert queries_to_apply(kept, alice, keep=True) <= fresh_queries  # none per row either
+    assert sorted(model.objects.values_list(column, flat=True)) == sorted(
+        f"Edited {n}" for n in range(len(rows))
+    )
+    assert all(versions[pk] + 1 == v for pk, v in model.objects.values_list("pk", "version"))
+    changed = model.history.filter(history_change_reason="Imported from edited.csv")
+    assert changed.filter(history_user=alice, history_type="~").count() == len(rows)
+
