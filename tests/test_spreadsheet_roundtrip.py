@@ -1,6 +1,7 @@
 """Export, then import the same sheet: every row unchanged, nothing written, in every format."""
 
 import csv
+import gc
 import io
 import json
 
@@ -236,3 +237,14 @@ def test_a_kept_plan_of_updates_writes_what_a_fresh_plan_writes(seed, alice, mod
     changed = model.history.filter(history_change_reason="Imported from edited.csv")
     assert changed.filter(history_user=alice, history_type="~").count() == len(rows)
 
+
+def test_the_cycle_collector_runs_again_after_an_import_even_a_refused_one(seed, alice):
+    sheet = "title_en,kind,date_signed,parties\nCollected,Contract,2020,Vietnam (signatory)\n"
+    plan = planned(Agreement, sheet.encode(), "csv")
+    importing.apply(plan, by=alice, filename="a.csv")
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="nothing was written"):
+        importing.apply(
+            planned(Agreement, b"title_en,kind\n,Contract\n", "csv"), by=alice, filename="b.csv"
+        )
+    assert gc.isenabled()

@@ -8,9 +8,11 @@ and updates, with their history, in one transaction. Nothing runs a query per ro
 from __future__ import annotations
 
 import difflib
+import gc
 import logging
 import pickle
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -47,6 +49,20 @@ from curation.text import fold_for_search
 log = logging.getLogger("curation.spreadsheets")
 BATCH = 2000
 IN_CLAUSE = 5000  # references per query, within every database's parameter limit
+
+
+@contextmanager
+def collector_paused():
+    """Python's cycle collector paused while a sheet is planned, kept or written. Those build
+    millions of objects, each batch of which started a collection over all of them: 2.2 s of
+    9 s on 100,000 new rows, 11 s of 25 s on 100,000 changed ones (bench/imports.py)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
@@ -155,6 +171,7 @@ def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset())
     return ImportPlan(resource, planned, [], unknown, lookups)
 
 
+@collector_paused()
 def preview(resource: Resource, batch: ImportBatch) -> ImportPlan:
     """Read and check an uploaded sheet; a plan that can be applied is kept for confirm."""
     generation = Publication.current()  # read first: a save made during planning outdates it
@@ -164,6 +181,7 @@ def preview(resource: Resource, batch: ImportBatch) -> ImportPlan:
     return import_plan
 
 
+@collector_paused()
 def confirmed_plan(resource: Resource, batch: ImportBatch) -> ImportPlan:
     """The preview's plan while nothing has been saved since it was made, else a new one.
     The records it updates are checked again inside apply()'s transaction."""
@@ -341,6 +359,7 @@ def _suggestions(lookups: Lookups) -> dict[str, list[str]]:
     }
 
 
+@collector_paused()
 def apply(import_plan: ImportPlan, *, by, filename: str) -> Counter:
     """Write a plan, all rows or none, and return how many rows were new and updated."""
     if not import_plan.can_apply:
