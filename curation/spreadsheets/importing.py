@@ -55,7 +55,7 @@ IN_CLAUSE = 5000  # references per query, within every database's parameter limi
 def collector_paused():
     """Python's cycle collector paused while a sheet is planned, kept or written. Those build
     millions of objects, each batch of which started a collection over all of them: 2.2 s of
-    9 s on 100,000 new rows, 11 s of 25 s on 100,000 changed ones (bench/imports.py)."""
+    9 s on 100,000 new rows, 10 s of 25 s on 100,000 changed ones (bench/imports.py)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
