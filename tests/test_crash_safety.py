@@ -146,7 +146,7 @@ def run_to_the_end(url: str, code: str, rows: int) -> tuple[float, int]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "code, rows, delay", [(IMPORT, 30_000, 0.7), (VERIFY, 800, 0.7)], ids=["import", "verify"]
+    "code, rows, delay", [(IMPORT, 80_000, 0.7), (VERIFY, 800, 0.7)], ids=["import", "verify"]
 )
 def test_a_process_killed_mid_write_leaves_the_database_as_it_was(database_url, code, rows, delay):
     child, before = run_and_kill(database_url, code, rows, delay)
