@@ -14,6 +14,7 @@ from django.http import StreamingHttpResponse
 from curation.dates import PartialDate
 from curation.models import Agreement, Record
 from curation.resources import RESOURCES, join_list
+from curation.roles import verifier_roles
 from curation.spreadsheets.writing import CONTENT_TYPES, attachment, csv_lines
 
 CHUNK = 2000
@@ -22,8 +23,12 @@ CHUNK = 2000
 PRIVATE_COLUMNS = {"status", "relations", "version"}  # version counts unpublished saves too
 
 
+# Appended to the curators' columns; "found" says, quote by quote, whether it is in its source.
+EVIDENCE_COLUMNS = ["sources", "quotes", "found", "verified_at", "verified_by"]
+
+
 def csv_headers(resource) -> list[str]:
-    return [h for h in resource.headers if h not in PRIVATE_COLUMNS] + ["sources", "quotes"]
+    return [h for h in resource.headers if h not in PRIVATE_COLUMNS] + EVIDENCE_COLUMNS
 
 
 def dated(value: str) -> dict | None:
@@ -36,6 +41,7 @@ def citation_data(citation) -> dict:
     source = citation.source
     return {
         "quote": citation.quote,
+        "found": citation.quote_found,
         "translation": citation.translation,
         "inferred": citation.is_inferred,
         "inference": citation.inference,
@@ -68,7 +74,7 @@ def organization_links(record: Record) -> list[dict]:
     ]
 
 
-def record_data(record: Record) -> dict:
+def record_data(record: Record, roles: dict[int, str]) -> dict:
     data = {
         "reference": record.reference,
         "url": record.get_absolute_url(),
@@ -100,26 +106,41 @@ def record_data(record: Record) -> dict:
             "agreements": [agreement.reference for agreement in record.agreements.all()],
         }
     data["citations"] = [citation_data(citation) for citation in record.citations.all()]
+    data |= verification(record, roles)
     return data
 
 
-def csv_row(resource, record: Record, headers: list[str]) -> dict[str, str]:
-    row = resource.export_row(record, headers[:-2])
+def verification(record: Record, roles: dict[int, str]) -> dict[str, str]:
+    return {
+        "verified_at": record.verified_at.isoformat() if record.verified_at else "",
+        "verified_by": roles[record.verified_by_id] if record.verified_by_id else "",
+    }
+
+
+def csv_row(resource, record: Record, headers: list[str], roles) -> dict[str, str]:
+    row = resource.export_row(record, headers[: -len(EVIDENCE_COLUMNS)])
     citations = record.citations.all()
     row["sources"] = join_list({citation.source.reference for citation in citations})
     row["quotes"] = " | ".join(citation.quote for citation in citations)
+    row["found"] = " | ".join("yes" if c.quote_found else "no" for c in citations)
+    row |= verification(record, roles)
     return {header: row[header] for header in headers}
 
 
 def _records(queryset) -> Iterator[dict]:
+    roles = verifier_roles()
     for record in queryset.iterator(chunk_size=CHUNK):
-        yield record_data(record)
+        yield record_data(record, roles)
 
 
 def csv_response(queryset, filename: str) -> StreamingHttpResponse:
     resource = RESOURCES[queryset.model]
     headers = csv_headers(resource)
-    rows = (csv_row(resource, record, headers) for record in queryset.iterator(chunk_size=CHUNK))
+    roles = verifier_roles()
+    rows = (
+        csv_row(resource, record, headers, roles)
+        for record in queryset.iterator(chunk_size=CHUNK)
+    )
     response = StreamingHttpResponse(csv_lines(headers, rows), content_type=CONTENT_TYPES["csv"])
     return attachment(response, filename, "csv")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib.auth.models import Group, Permission
 
 EDITORS = "Editors"
@@ -35,3 +37,13 @@ def ensure_groups(**kwargs) -> None:
         group.permissions.set(
             Permission.objects.filter(content_type__app_label="curation", codename__in=codenames)
         )
+
+
+
+def verifier_roles() -> dict[int, str]:
+    """What verified a record, as public data names it: a role, never a person. Only holders of
+    the verify permission verify, so everyone but an administrator verified as a reviewer."""
+    from django.contrib.auth import get_user_model
+
+    administrators = get_user_model().objects.filter(is_superuser=True).values_list("pk", flat=True)
+    return defaultdict(lambda: "reviewer", dict.fromkeys(administrators, "administrator"))

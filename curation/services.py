@@ -116,6 +116,13 @@ def verification_problems(record: Record, *, by) -> list[str]:
     if uncovered:
         listing = ", ".join(f"{item.label} ({item.state})" for item in uncovered)
         problems.append(f"these key fields lack a found quote: {listing}.")
+    unfound = record.unfound_citations()
+    if unfound:
+        listing = ", ".join(f"{c} ({c.source.reference})" for c in unfound)
+        problems.append(
+            f"these quotes are not found in their source, so they are not evidence: {listing}. "
+            "Correct each quote to the source's exact words, or delete the citation."
+        )
     return problems
 
 

@@ -9,6 +9,9 @@ Then every public page, search, filter, feed, download and error page is fetched
 searched for the markers and for the references of unverified records.
 """
 
+import csv
+import io
+import json
 import re
 
 from django.test import Client
@@ -38,8 +41,10 @@ RECORD = st.fixed_dictionaries(
         "organizations": st.lists(st.integers(0, 2), max_size=3, unique=True),
         "sources": st.lists(st.integers(0, 1), max_size=2, unique=True),
         "links": st.lists(st.integers(0, 7), max_size=2, unique=True),
+        "unfound_quote": st.booleans(),
     }
 )
+UNFOUND = "Unfound quote"  # in no source: never to be presented as stated in one
 SECRET = re.compile(r"SECRET\d+|NOTE\d+|REASON\d+")
 
 
@@ -78,6 +83,13 @@ def build(specs) -> list:
                 **{spec["model"]._meta.model_name: record},
                 source=sources[index],
                 quote=quote,
+                supports=["title"],
+            )
+        if spec["unfound_quote"] and spec["sources"]:
+            Citation.objects.create(
+                **{spec["model"]._meta.model_name: record},
+                source=sources[spec["sources"][0]],
+                quote=f"{UNFOUND} {number}.",
                 supports=["title"],
             )
         for index in spec["links"]:
@@ -139,8 +151,27 @@ class NoLeaksTest(TestCase):
             text = body.decode()
             assert not SECRET.search(text), (url, SECRET.search(text).group())
             assert not re.search(r"<mark[^>]*>\s*Draft", text), url  # a draft's quote, shown
+            assert_no_unfound_quote_is_evidence(url, text)
             if hidden:
                 found = hidden_pattern.search(text)
                 # a search for a hidden reference may echo the query itself, nothing more
                 if found and f"q={found.group()}" not in url:
                     raise AssertionError((url, found.group()))
+
+
+def assert_no_unfound_quote_is_evidence(url: str, text: str) -> None:
+    """An unfound quote appears only flagged as not found: on a page, in JSON and in CSV."""
+    if "format=json" in url:
+        for record in json.loads(text)["results"]:
+            for citation in record["citations"]:
+                assert citation["found"] is not citation["quote"].startswith(UNFOUND), url
+    elif "format=csv" in url:
+        for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff"))):
+            pairs = zip(row["quotes"].split(" | "), row["found"].split(" | "), strict=True)
+            for quote, found in pairs:
+                assert (found == "no") is quote.startswith(UNFOUND), (url, quote, found)
+    else:
+        assert not re.search(rf"<mark[^>]*>\s*{UNFOUND}", text), url
+        for block in re.findall(r'<article class="citation.*?</article>', text, re.S):
+            if UNFOUND in block:
+                assert "citation-unfound" in block and "Stated in the source" not in block, url

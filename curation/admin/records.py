@@ -176,12 +176,41 @@ class RecordAdmin(
         return "; ".join(org.acronym or org.name for org in record.organizations())
 
     def save_model(self, request, obj, form, change):
+        request.was_public = change and obj.is_public
         services.save_record(obj, by=request.user, changed_fields=form.changed_data)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         if change and formset.has_changed():
             services.record_related_edit(form.instance, by=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        record = form.instance
+        record.refresh_from_db(fields=["status"])
+        if getattr(request, "was_public", False) and not record.is_public:
+            self.message_user(
+                request,
+                f"{record.reference} changed after verification, so it went back to review and "
+                "is no longer on the public site until a reviewer verifies it again.",
+                messages.WARNING,
+            )
+        self.warn_unfound_quotes(request, record)
+
+    def warn_unfound_quotes(self, request, record) -> None:
+        for citation in record.citations.filter(quote_found=False).select_related("source"):
+            self.message_user(
+                request,
+                f"The quote {citation} is NOT FOUND in {citation.source.reference}: it is not "
+                "evidence, and the record cannot be verified until the quote is the source's "
+                "exact words.",
+                messages.WARNING,
+            )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET" and (record := self.get_object(request, object_id)):
+            self.warn_unfound_quotes(request, record)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def _apply(self, request, queryset, step, done: str, **arguments) -> None:
         count, refusals = services.apply_to_each(queryset, step, by=request.user, **arguments)

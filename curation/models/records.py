@@ -231,6 +231,10 @@ class Record(Versioned, ReferencedModel):
     def uncovered_fields(self) -> list[FieldCoverage]:
         return [item for item in self.coverage() if item.state != "supported"]
 
+    def unfound_citations(self) -> list:
+        """Citations whose quote is not in their source's captured text: not evidence."""
+        return [citation for citation in self.citations.all() if not citation.quote_found]
+
     def source_count(self) -> int:
         return len({citation.source_id for citation in self.citations.all()})
 
