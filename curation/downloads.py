@@ -138,8 +138,7 @@ def csv_response(queryset, filename: str) -> StreamingHttpResponse:
     headers = csv_headers(resource)
     roles = verifier_roles()
     rows = (
-        csv_row(resource, record, headers, roles)
-        for record in queryset.iterator(chunk_size=CHUNK)
+        csv_row(resource, record, headers, roles) for record in queryset.iterator(chunk_size=CHUNK)
     )
     response = StreamingHttpResponse(csv_lines(headers, rows), content_type=CONTENT_TYPES["csv"])
     return attachment(response, filename, "csv")

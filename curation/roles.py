@@ -39,7 +39,6 @@ def ensure_groups(**kwargs) -> None:
         )
 
 
-
 def verifier_roles() -> dict[int, str]:
     """What verified a record, as public data names it: a role, never a person. Only holders of
     the verify permission verify, so everyone but an administrator verified as a reviewer."""
