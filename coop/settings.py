@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "import_export",
     "curation",
 ]
 
@@ -156,6 +157,14 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 2**20)
 IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=200 * 2**20)
 # An uploaded sheet left unconfirmed this long is discarded (see ImportBatch).
 IMPORT_KEEP_DAYS = env.int("IMPORT_KEEP_DAYS", default=14)
+# Who `manage.py import` records as the importer (an inactive account is created if missing).
+IMPORT_USER = env.str("IMPORT_USER", default="import-script")
+# django-import-export (formats: curation.admin.spreadsheets): editors import, viewers export.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "curation.spreadsheets.storage.ImportBatchStorage"
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Its own escaping deletes a leading "=" and ignores + - @: coop's cells.neutralise() instead.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 2**20
 
 LOGIN_URL = "admin:login"

@@ -13,11 +13,14 @@ from django.http import StreamingHttpResponse
 
 from curation.dates import PartialDate
 from curation.models import Agreement, Record
-from curation.resources import RESOURCES, join_list
+from curation.cells import neutralise
+from curation.resources import RESOURCES
 from curation.roles import verifier_roles
-from curation.spreadsheets.writing import CONTENT_TYPES, attachment, csv_lines
+from curation.spreadsheets.formats import CSV
+from curation.spreadsheets.widgets import join_list
 
 CHUNK = 2000
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
 # The curators' sheet columns (curation/resources.py), less what the public has no use for,
 # plus the evidence. Relations are left out: they may point at records not yet public.
 PRIVATE_COLUMNS = {"status", "relations", "version"}  # version counts unpublished saves too
@@ -117,14 +120,17 @@ def verification(record: Record, roles: dict[int, str]) -> dict[str, str]:
     }
 
 
-def csv_row(resource, record: Record, headers: list[str], roles) -> dict[str, str]:
-    row = resource.export_row(record, headers[: -len(EVIDENCE_COLUMNS)])
+def csv_row(resource, record: Record, columns: list[str], roles) -> list[str]:
+    """The curators' columns as their sheets write them, then the evidence; all neutralised."""
     citations = record.citations.all()
-    row["sources"] = join_list({citation.source.reference for citation in citations})
-    row["quotes"] = " | ".join(citation.quote for citation in citations)
-    row["found"] = " | ".join("yes" if c.quote_found else "no" for c in citations)
-    row |= verification(record, roles)
-    return {header: row[header] for header in headers}
+    evidence = {
+        "sources": join_list({citation.source.reference for citation in citations}),
+        "quotes": " | ".join(citation.quote for citation in citations),
+        "found": " | ".join("yes" if c.quote_found else "no" for c in citations),
+        **verification(record, roles),
+    }
+    own = resource.export_resource(record, columns)
+    return own + [neutralise(evidence[column]) for column in EVIDENCE_COLUMNS]
 
 
 def _records(queryset) -> Iterator[dict]:
@@ -133,14 +139,20 @@ def _records(queryset) -> Iterator[dict]:
         yield record_data(record, roles)
 
 
+def attachment(response, filename: str, extension: str):
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    return response
+
+
 def csv_response(queryset, filename: str) -> StreamingHttpResponse:
     resource = RESOURCES[queryset.model]
     headers = csv_headers(resource)
+    columns = headers[: -len(EVIDENCE_COLUMNS)]
     roles = verifier_roles()
     rows = (
-        csv_row(resource, record, headers, roles) for record in queryset.iterator(chunk_size=CHUNK)
+        csv_row(resource, record, columns, roles) for record in queryset.iterator(chunk_size=CHUNK)
     )
-    response = StreamingHttpResponse(csv_lines(headers, rows), content_type=CONTENT_TYPES["csv"])
+    response = StreamingHttpResponse(CSV().stream(headers, rows), content_type=CONTENT_TYPES["csv"])
     return attachment(response, filename, "csv")
 
 

@@ -138,16 +138,17 @@ def verify_record(record: Record, *, by) -> None:
         _save_with_reason(record, "Verified.", by, ["status", "verified_by", "verified_at"])
 
 
-def apply_to_each(records, step, *, by, **arguments) -> tuple[int, list[WorkflowRefused]]:
+def apply_to_each(records, step, *, by, **arguments) -> tuple[list, list[WorkflowRefused]]:
     """Run a workflow step on many records as one transaction: an interrupted batch (a crash,
-    a killed process) leaves none of them changed. A refused record is skipped and reported."""
-    done, refusals = 0, []
+    a killed process) leaves none of them changed. A refused record is skipped and reported.
+    Returns the records done and the refusals."""
+    done, refusals = [], []
     with transaction.atomic():
         for record in records:
             try:
                 with transaction.atomic():
                     step(record, by=by, **arguments)
-                done += 1
+                done.append(record)
             except WorkflowRefused as refusal:
                 refusals.append(refusal)
     return done, refusals

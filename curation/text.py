@@ -57,6 +57,16 @@ def fold_for_search(text: str) -> str:
     return " ".join(bare.translate(_TYPOGRAPHIC).casefold().split())
 
 
+def normalise_text(text: str) -> str:
+    """Text as a person reads it, the same from a form, a sheet or a spreadsheet program:
+    line endings as \n, no spaces at the ends of lines, no blank space around the whole."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if " \n" in text or "\t\n" in text:
+        text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
+    return text.strip(" \t\n")
+
+
 def search_words(query: str) -> list[str]:
     return fold_for_search(query).split()
 

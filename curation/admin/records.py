@@ -213,9 +213,12 @@ class RecordAdmin(
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _apply(self, request, queryset, step, done: str, **arguments) -> None:
-        count, refusals = services.apply_to_each(queryset, step, by=request.user, **arguments)
+        records, refusals = services.apply_to_each(queryset, step, by=request.user, **arguments)
         for refusal in refusals:
             self.message_user(request, f"Not {done}: {refusal}", messages.ERROR)
+        for record in records:  # "Recent actions" shows the workflow, not only edits
+            self.log_change(request, record, done.capitalize() + ".")
+        count = len(records)
         if count:
             noun = (
                 self.model._meta.verbose_name

@@ -1,231 +1,224 @@
-"""Import and export in the admin: upload, preview, confirm; export a list or a selection."""
+"""Import and export in the admin: django-import-export's views, with coop's resources,
+formats and upload store, plus what the library lacks, each at one of its hooks:
+
+- the preview shows totals, errors by row and column, and a capped list of changes with
+  the changed words marked (the library's template renders every row of a 100k-row sheet);
+- unknown organizations are ticked, with their kind and country, before confirm;
+- confirm writes a page as it works (process_import), and reuses the preview's checked plan;
+- exports stream (the library builds the whole file in memory);
+- one "Recent actions" entry per import.
+"""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
-from django.db import OperationalError, transaction
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import escape
+from django.views.decorators.http import require_POST
+from import_export.admin import ExportActionMixin, ImportExportMixin
+from import_export.forms import ConfirmImportForm
 
-from curation.middleware import database_busy
-from curation.models import ImportBatch
+from curation.models import ImportBatch, Organization
 from curation.resources import RESOURCES
-from curation.spreadsheets import importing
-from curation.spreadsheets.reading import ENCODINGS, SpreadsheetError, file_format
-from curation.spreadsheets.writing import export_response
+from curation.spreadsheets.formats import FORMATS, SpreadsheetError
+from curation.spreadsheets.storage import ImportBatchStorage
 
 PREVIEW_ROWS = 300
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV, XLSX or JSON with the column headers shown below.")
-    encoding = forms.ChoiceField(
-        choices=list(ENCODINGS.items()), initial="auto", help_text="For CSV files only."
-    )
+class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
+    import_formats = FORMATS
+    export_formats = FORMATS[:4]  # CSV, XLSX, ODS, JSON; code pages are for reading only
+    import_template_name = "admin/curation/import.html"
+    from_encoding = None  # the formats detect it
+    show_change_form_export = False
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            file_format(upload.name)
-        except SpreadsheetError as error:
-            raise forms.ValidationError(str(error)) from None
-        return upload
+    def get_resource_classes(self, request):
+        return [type(RESOURCES[self.model])]
 
-
-class SpreadsheetAdminMixin:
-    """Adds Import and Export buttons, their views, and "export selected" actions."""
-
-    change_list_template = "admin/curation/change_list_spreadsheets.html"
-
-    @property
-    def resource(self):
-        return RESOURCES[self.model]
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        for chosen in ("csv", "xlsx"):
-            name = f"export_selected_{chosen}"
-            actions[name] = (
-                lambda modeladmin, request, queryset, f=chosen: modeladmin._export(
-                    request, queryset, f
-                ),
-                name,
-                f"Export selected as {chosen.upper()}",
-            )
-        return actions
+    def get_tmp_storage_class_kwargs(self):
+        return {"model_name": self.model._meta.model_name}
 
     def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
+        info = self.get_model_info()
+        approve = self.admin_site.admin_view(self.approve_organizations_view)
         return [
-            path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="{}_{}_import".format(*info),
-            ),
-            path(
-                "import/<int:batch_id>/",
-                self.admin_site.admin_view(self.preview_view),
-                name="{}_{}_import_preview".format(*info),
-            ),
-            path(
-                "export/",
-                self.admin_site.admin_view(self.export_view),
-                name="{}_{}_export".format(*info),
-            ),
+            path("import/organizations/", approve, name="%s_%s_import_organizations" % info),
             *super().get_urls(),
         ]
 
-    def has_import_permission(self, request) -> bool:
-        return request.user.has_perm(f"curation.import_{self.model._meta.model_name}")
+    def get_import_data_kwargs(self, request=None, form=None, **kwargs):
+        kwargs = super().get_import_data_kwargs(request=request, form=form, **kwargs)
+        if isinstance(form, ConfirmImportForm):
+            name, filename = form.cleaned_data["import_file_name"], form.cleaned_data["original_file_name"]
+        else:
+            upload = form.cleaned_data["import_file"]
+            name, filename = upload.tmp_storage_name, upload.name
+        kwargs["batch"] = self.claimed_batch(request, name, filename)
+        return kwargs
 
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
-        return super().changelist_view(request, extra_context)
-
-    def _export(self, request, queryset, file_format: str):
-        if not self.has_view_permission(request):
+    def claimed_batch(self, request, name: str, filename: str) -> ImportBatch:
+        """The upload behind a form; it belongs to whoever previewed it first."""
+        batch = ImportBatchStorage(name=name).batch()
+        if batch.created_by_id is None:
+            batch._set(created_by=request.user, filename=filename[:255])
+        elif batch.created_by_id != request.user.pk:
             raise PermissionDenied
-        queryset = self.resource.queryset().filter(pk__in=queryset.values("pk")).order_by("pk")
-        name = self.model._meta.verbose_name_plural.replace(" ", "-")
-        return export_response(self.resource, queryset, file_format, name, by=request.user)
+        return batch
 
-    def export_view(self, request):
-        file_format = request.GET.get("format", "csv")
-        if file_format not in ("csv", "xlsx", "json"):
-            messages.error(request, "Choose CSV, XLSX or JSON.")
-            return redirect(reverse(f"admin:curation_{self.model._meta.model_name}_changelist"))
-        return self._export(request, self.get_queryset(request), file_format)
+    def add_data_read_fail_error_to_form(self, form, e):
+        if not isinstance(e, SpreadsheetError):
+            return super().add_data_read_fail_error_to_form(form, e)
+        form.add_error("import_file", str(e))
+        name = getattr(form.cleaned_data.get("import_file"), "tmp_storage_name", None)
+        if name:
+            ImportBatchStorage(name=name).batch().mark_failed(str(e))
 
-    def _context(self, request, **values):
+    def get_import_context_data(self, **kwargs):
         return {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "headers": self.resource.headers,
-            **values,
+            **super().get_import_context_data(**kwargs),
+            "preview_rows": PREVIEW_ROWS,
+            "organization_kinds": Organization.Kind.choices,
         }
 
-    def import_view(self, request):
+    def approve_organizations_view(self, request):
+        """The ticked unknown organizations, kept with the upload; then the preview again."""
         if not self.has_import_permission(request):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            batch = ImportBatch.objects.create(
-                model_name=self.model._meta.model_name,
-                filename=upload.name[:255],
-                encoding=form.cleaned_data["encoding"],
-                data=upload.read(),
-                created_by=request.user,
-            )
-            ImportBatch.discard_unconfirmed()
-            return redirect(
-                reverse(
-                    f"admin:curation_{self.model._meta.model_name}_import_preview", args=[batch.pk]
-                )
-            )
-        return TemplateResponse(
-            request,
-            "admin/curation/import_form.html",
-            self._context(
-                request, form=form, title=f"Import {self.model._meta.verbose_name_plural}"
-            ),
-        )
-
-    def _batch(self, request, batch_id) -> ImportBatch:
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        return get_object_or_404(
-            ImportBatch,
-            pk=batch_id,
-            model_name=self.model._meta.model_name,
-            created_by=request.user,
-        )
-
-    def preview_view(self, request, batch_id: int):
-        batch = self._batch(request, batch_id)
-        if request.method == "POST" and "approve" in request.POST:
-            chosen = set(request.POST.getlist("create_organization"))
-            batch.approve_organizations(chosen)
-            return redirect(request.path)
-        if (
-            request.method == "POST"
-            and "confirm" in request.POST
-            and batch.state == ImportBatch.State.PREVIEWED
-        ):
-            return StreamingHttpResponse(self._apply_with_progress(request, batch))
-        if batch.state != ImportBatch.State.PREVIEWED:  # its file is gone: show how it ended
-            return TemplateResponse(
-                request,
-                "admin/curation/import_preview.html",
-                self._context(request, batch=batch, finished=True, title=str(batch)),
-            )
+        if request.method != "POST":
+            return HttpResponseBadRequest("Tick the organizations on the preview page.")
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():
+            return HttpResponseBadRequest("This preview is incomplete: upload the file again.")
+        data = confirm_form.cleaned_data
+        batch = self.claimed_batch(request, data["import_file_name"], data["original_file_name"])
+        batch.approve_organizations(self._chosen_organizations(request))
+        input_format = self.get_import_formats()[int(data["format"])]()
         try:
-            import_plan = importing.preview(self.resource, batch)
+            dataset = input_format.create_dataset(ImportBatchStorage(name=data["import_file_name"]).read())
         except SpreadsheetError as error:
-            return TemplateResponse(
-                request,
-                "admin/curation/import_preview.html",
-                self._context(request, batch=batch, refusal=str(error), title="Import refused"),
-            )
-        shown = [row for row in import_plan.rows if row.action != "unchanged"][:PREVIEW_ROWS]
-        return TemplateResponse(
-            request,
-            "admin/curation/import_preview.html",
-            self._context(
-                request,
-                batch=batch,
-                plan=import_plan,
-                counts=dict(import_plan.counts),
-                shown=shown,
-                errors=import_plan.errors[:PREVIEW_ROWS],
-                error_total=len(import_plan.errors),
-                title=f"Preview: {batch.filename}",
-            ),
+            messages.error(request, str(error))
+            return self._preview_response(request, None, None)
+        resource = self.choose_import_resource_class(confirm_form, request)()
+        result = resource.import_data(
+            dataset, dry_run=True, user=request.user, file_name=batch.filename, batch=batch
         )
+        ok = not result.has_errors() and not result.has_validation_errors()
+        return self._preview_response(request, result, confirm_form if ok else None, data)
 
-    def _apply_with_progress(self, request, batch: ImportBatch):
-        """A page written as the import runs, so a long import is never a silent wait."""
-        back = reverse(f"admin:curation_{self.model._meta.model_name}_changelist")
+    def _chosen_organizations(self, request) -> dict[str, dict]:
+        kinds = dict(Organization.Kind.choices)
+        chosen = {}
+        for index in request.POST.getlist("create_organization"):
+            name = request.POST.get(f"name-{index}", "").strip()
+            kind = request.POST.get(f"kind-{index}", "")
+            country = request.POST.get(f"country-{index}", "").strip().upper()[:2]
+            if name:
+                chosen[name] = {"kind": kind if kind in kinds else "", "country": country}
+        return chosen
+
+    def _preview_response(self, request, result, confirm_form, confirm_data=None):
+        context = {
+            **self.admin_site.each_context(request),
+            **self.get_import_context_data(),
+            "title": "Import",
+            "opts": self.model._meta,
+            "result": result,
+            "confirm_form": confirm_form,
+            "form": self.create_import_form(request) if result is None else None,
+            "confirm_data": confirm_data or {},
+        }
+        return TemplateResponse(request, [self.import_template_name], context)
+
+    @require_POST
+    def process_import(self, request, **kwargs):
+        """Confirm: a page written as the import runs, so a long import is never a silent wait."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return StreamingHttpResponse(self._import_with_progress(request, **kwargs))
+
+    def _import_with_progress(self, request, **kwargs):
+        back = reverse("admin:%s_%s_changelist" % self.get_model_info())
         marker = "<!--progress-->"
         page = render_to_string(
             "admin/curation/import_progress.html",
-            self._context(request, marker=marker, title=f"Importing {batch.filename}"),
+            {**self.admin_site.each_context(request), "opts": self.model._meta, "marker": marker,
+             "title": f"Importing {request.POST.get('original_file_name', '')}"},
             request=request,
         )
         head, tail = page.split(marker, 1)
         yield head
-        yield f"<p>Reading and checking {escape(batch.filename)}…</p>\n"
+        yield "<p>Reading, checking and writing the sheet in one transaction…</p>\n"
         try:
-            import_plan = importing.confirmed_plan(self.resource, batch)
-            counts = import_plan.counts
-            yield f"<p>Writing {counts['new'] + counts['update']:,} rows in one transaction…</p>\n"
-            with transaction.atomic():
-                importing.apply(import_plan, by=request.user, filename=batch.filename)
-                batch.mark_applied(counts)
-            yield (
-                f"<p class='success'><strong>Done:</strong> {counts['new']:,} new, "
-                f"{counts['update']:,} updated, {counts['unchanged']:,} unchanged. "
-                "New and changed records are in review.</p>"
-            )
-        except (SpreadsheetError, ValueError) as error:
-            batch.mark_failed(str(error))
-            yield f"<p class='errornote'>Nothing was imported: {escape(str(error))}</p>"
-        except OperationalError as error:
-            if not database_busy(error):
-                raise
-            # The sheet is kept: confirming again later is all it takes.
-            yield (
-                "<p class='errornote'>Nothing was imported: the database stayed busy with "
-                "another large write for longer than it waits. "
-                f'<a href="{escape(request.path)}">Confirm again</a> in a minute.</p>'
-            )
+            if super().process_import(request, **kwargs) is not None:  # its form was invalid
+                messages.error(request, "This preview is incomplete: upload the file again.")
+        except SpreadsheetError as error:
+            messages.error(request, f"Nothing was imported: {error}")
+        except PermissionDenied:
+            messages.error(request, "Nothing was imported: this upload is someone else's.")
+        for message in messages.get_messages(request):
+            css = "errornote" if message.level >= messages.WARNING else "success"
+            yield f'<p class="{css}">{escape(str(message))}</p>\n'
         yield f'<p><a href="{back}">Back to the list</a></p>' + tail
+
+    def process_result(self, result, request):
+        if result.written:
+            self.generate_log_entries(result, request)
+        self.add_success_message(result, request)
+        return None
+
+    def generate_log_entries(self, result, request):
+        """One "Recent actions" entry per import (not one per row of a 100k-row sheet)."""
+        batch = result.batch
+        LogEntry.objects.log_actions(
+            request.user.pk, [batch], CHANGE, change_message=summary(result, batch.filename),
+            single_object=True,
+        )
+
+    def add_success_message(self, result, request):
+        if not result.written:
+            for problem in result.problems or ["There was nothing to import."]:
+                messages.error(request, problem)
+            return
+        messages.success(request, summary(result, result.batch.filename if result.batch else "") +
+                         " New and changed records are in review.")
+        for organization in result.created_organizations:
+            messages.warning(
+                request,
+                f"Created {organization.reference} {organization.name} "
+                f"({organization.get_kind_display()}, {organization.country or 'no country'}): "
+                "check it in the organizations list.",
+            )
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        """Streamed: rows are read in chunks and written as they come, in flat memory."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        resource = self.choose_export_resource_class(export_form, request)()
+        selected = self.get_export_resource_fields_from_form(export_form)
+        fields = resource._fields_for(selected)
+        rows = (resource.export_resource(obj, selected) for obj in resource.iter_queryset(
+            resource.get_queryset().filter(pk__in=queryset.values("pk"))))
+        output = file_format.stream([f.column_name for f in fields], rows,
+                                    title=str(self.model._meta.verbose_name_plural))
+        response_class = FileResponse if hasattr(output, "read") else StreamingHttpResponse
+        response = response_class(output, content_type=file_format.get_content_type())
+        filename = self.get_export_filename(request, queryset, file_format)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+def summary(result, filename: str) -> str:
+    totals = result.totals
+    return (
+        f"Imported {filename}: {totals['new']:,} new, {totals['update']:,} updated, "
+        f"{totals['skip']:,} unchanged."
+    )
 
 
 @admin.register(ImportBatch)
@@ -233,11 +226,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_display = ["created_at", "created_by", "model_name", "filename", "state", "summary"]
     list_filter = ["state", "model_name"]
     list_select_related = ["created_by"]
-    exclude = ["data"]
+    exclude = ["data", "checked_plan"]
     readonly_fields = [
         "model_name",
         "filename",
-        "encoding",
         "approved_organizations",
         "state",
         "summary",
@@ -251,3 +243,4 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+

@@ -8,11 +8,13 @@ from django.utils import timezone
 
 
 class ImportBatch(models.Model):
-    """An uploaded sheet, kept in the database between its preview and its confirmation.
+    """An uploaded sheet, kept in the database between its preview and its confirmation
+    (the admin's temporary storage: curation.spreadsheets.storage).
 
     Any server process can show the preview or apply it: nothing lives in one process's
     memory or temporary files. Once applied or failed, or left unconfirmed for
     IMPORT_KEEP_DAYS, the file is discarded; the row stays as the log of who imported what.
+    The upload is claimed by the first user who previews it; nobody else can open it.
     """
 
     class State(models.TextChoices):
@@ -28,11 +30,12 @@ class ImportBatch(models.Model):
     # checked at: confirm applies it as is while nothing has been saved since.
     checked_plan = models.BinaryField(default=b"", editable=False)
     checked_at_generation = models.PositiveBigIntegerField(null=True, editable=False)
-    approved_organizations = models.JSONField(default=list, blank=True)
+    # Unknown organizations the editor ticked for creation: name -> {"kind": …, "country": …}
+    approved_organizations = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.PREVIEWED)
     summary = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -50,10 +53,19 @@ class ImportBatch(models.Model):
     def mark_failed(self, message: str) -> None:
         self._finish(self.State.FAILED, {"error": message})
 
-    def approve_organizations(self, names) -> None:
-        """New organizations the editor agreed to create; the sheet must be checked again."""
-        approved = sorted({*self.approved_organizations, *names})
-        self._set(approved_organizations=approved, checked_plan=b"")
+    def approve_organizations(self, chosen: dict[str, dict]) -> None:
+        """New organizations the editor agreed to create (name -> kind and country); the
+        sheet must be checked again."""
+        self._set(approved_organizations={**self.approved, **chosen}, checked_plan=b"")
+
+    @property
+    def approved(self) -> dict[str, dict]:
+        if isinstance(self.approved_organizations, list):  # kept by an earlier version
+            return {name: {} for name in self.approved_organizations}
+        return self.approved_organizations
+
+    def approved_names(self) -> set[str]:
+        return set(self.approved)
 
     def keep_checked_plan(self, plan: bytes, generation: int) -> None:
         self._set(checked_plan=plan, checked_at_generation=generation)

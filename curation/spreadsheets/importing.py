@@ -27,6 +27,7 @@ from curation.models import (
     Agreement,
     AgreementRelation,
     Citation,
+    FieldOfCooperation,
     ImportBatch,
     Organization,
     Project,
@@ -35,7 +36,6 @@ from curation.models import (
     Status,
 )
 from curation.models.references import allocate_references
-from curation.resources import CellError, Lookups, RecordResource, Resource, load_lookups
 from curation.signals import bulk_writes
 from curation.spreadsheets.fastwrite import (
     insert_history,
@@ -43,7 +43,8 @@ from curation.spreadsheets.fastwrite import (
     reserve_ids,
     update_with_history,
 )
-from curation.spreadsheets.reading import Table, read_table
+from curation.spreadsheets.formats import cell_text
+from curation.spreadsheets.widgets import CellProblems, Lookups
 from curation.text import fold_for_search
 
 log = logging.getLogger("curation.spreadsheets")
@@ -66,6 +67,50 @@ def collector_paused():
 
 
 @dataclass
+class CellError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        shown = self.value if len(self.value) <= 60 else self.value[:57] + "…"
+        return f"Row {self.row}, column “{self.column}”, value “{shown}”: {self.message}"
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # (row number as a spreadsheet shows it, cells)
+
+    @classmethod
+    def of(cls, dataset) -> Table:
+        """A tablib Dataset's rows as text cells, numbered as a spreadsheet numbers them (the
+        header is row 1); blank rows are skipped, and an apostrophe that an export put before
+        a formula-like cell is taken off again."""
+        headers = [cell_text(header).strip() for header in dataset.headers or []]
+        rows = []
+        for number, values in enumerate(dataset, start=2):
+            cells = [
+                value if type(value) is str and value.isascii() else cell_text(value)
+                for value in values
+            ]
+            if any(cell.strip() for cell in cells):
+                rows.append((number, {h: restore(c) for h, c in zip(headers, cells, strict=False)}))
+        return cls(headers, rows)
+
+
+def load_lookups(approved_new=frozenset()) -> Lookups:
+    lookups = Lookups(approved_new=set(approved_new))
+    for organization in Organization.objects.all():
+        lookups.add_organization(organization)
+    for vocabulary_field in FieldOfCooperation.objects.all():
+        lookups.fields[fold_for_search(vocabulary_field.name)] = vocabulary_field
+        lookups.fields[fold_for_search(vocabulary_field.slug)] = vocabulary_field
+    return lookups
+
+
+@dataclass
 class RowPlan:
     number: int
     action: str  # new, update, unchanged or invalid
@@ -74,6 +119,7 @@ class RowPlan:
     changes: dict[str, tuple[str, str]] = field(default_factory=dict)
     errors: list[CellError] = field(default_factory=list)
     obj: Model | None = None
+    cells: dict[str, str] | None = None  # as read, for the preview; not kept for confirm
 
     def __reduce__(self):
         """Pickled (see keep()) with its record's loaded field values and related objects
@@ -103,11 +149,12 @@ def _unpickle_row_plan(plain: tuple, record: tuple | None) -> RowPlan:
 
 @dataclass
 class ImportPlan:
-    resource: Resource
+    resource: object  # a curation.resources.SheetResource
     rows: list[RowPlan]
     problems: list[str]
     unknown_organizations: dict[str, list[str]]
     lookups: Lookups
+    created_organizations: list = field(default_factory=list)
 
     @property
     def counts(self) -> Counter:
@@ -125,13 +172,42 @@ class ImportPlan:
         )
 
 
-def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset()) -> ImportPlan:
+def parse_row(resource, number: int, cells: dict[str, str], lookups: Lookups, parsed: dict):
+    """The model values a row sets (only for the columns it has), and what is wrong with it.
+    A cell's text is parsed once per sheet, however many rows repeat it."""
+    values, errors = {}, []
+    for column in resource.required:
+        if column in cells and not cells[column].strip():
+            errors.append(CellError(number, column, "", "is required."))
+    for column, text in cells.items():
+        if column == "reference" or column in resource.informative:
+            continue
+        outcome = parsed.get((column, text))
+        if outcome is None:
+            outcome = parsed[column, text] = _parse_cell(resource.columns[column], text, lookups)
+        cell_values, problems = outcome
+        values.update(cell_values)  # shared between rows: never mutated
+        errors += [CellError(number, column, value, message) for value, message in problems]
+    return values, errors
+
+
+def _parse_cell(field, text: str, lookups: Lookups) -> tuple[dict, list[tuple[str, str]]]:
+    try:
+        return {field.attribute: field.widget.clean(text, lookups=lookups)}, []
+    except CellProblems as error:
+        return {}, error.problems
+    except ValueError as error:
+        return {}, [(text.strip(), str(error))]
+
+
+def plan(resource, table: Table, approved_new=frozenset()) -> ImportPlan:
     problems = _header_problems(resource, table.headers)
     lookups = load_lookups(approved_new)
     if problems:
         return ImportPlan(resource, [], problems, {}, lookups)
-    rows = [(number, {h: restore(v) for h, v in cells.items()}) for number, cells in table.rows]
+    rows = table.rows
     _load_references(resource, rows, lookups)
+    parsed: dict[tuple[str, str], tuple[dict, list]] = {}
     by_reference, by_natural_key = _existing(resource, rows)
     exported = _exported(resource, [*by_reference.values(), *by_natural_key.values()])
     seen: dict[str, int] = {}
@@ -139,7 +215,7 @@ def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset())
     for number, cells in rows:
         reference, natural = resource.key(cells), resource.natural_key(cells)
         obj = by_reference.get(reference) if reference else by_natural_key.get(natural)
-        values, errors = resource.parse(number, cells, lookups)
+        values, errors = parse_row(resource, number, cells, lookups, parsed)
         if reference and obj is None:
             errors.append(
                 CellError(
@@ -161,7 +237,7 @@ def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset())
             )
         seen.setdefault(identity, number)
         label = reference or cells.get("title_en") or cells.get("name") or cells.get("title") or ""
-        row = RowPlan(number, "invalid", label[:120], values, errors=errors, obj=obj)
+        row = RowPlan(number, "invalid", label[:120], values, errors=errors, obj=obj, cells=cells)
         if not errors:
             row.action, row.changes = _compare(resource, obj and exported[obj.pk], cells)
         if row.action == "update" and (stale := _stale_row(number, cells, obj)):
@@ -172,29 +248,24 @@ def plan(resource: Resource, table: Table, approved_new: set[str] = frozenset())
 
 
 @collector_paused()
-def preview(resource: Resource, batch: ImportBatch) -> ImportPlan:
-    """Read and check an uploaded sheet; a plan that can be applied is kept for confirm."""
+def preview(resource, table: Table, batch: ImportBatch | None = None) -> ImportPlan:
+    """Check a sheet without writing; a plan that can be applied is kept in its batch."""
     generation = Publication.current()  # read first: a save made during planning outdates it
-    import_plan = _plan_upload(resource, batch)
-    if import_plan.can_apply:
+    import_plan = plan(resource, table, batch.approved_names() if batch else ())
+    if batch is not None and import_plan.can_apply:
         batch.keep_checked_plan(keep(import_plan), generation)
     return import_plan
 
 
 @collector_paused()
-def confirmed_plan(resource: Resource, batch: ImportBatch) -> ImportPlan:
+def confirmed_plan(resource, table: Table, batch: ImportBatch | None = None) -> ImportPlan:
     """The preview's plan while nothing has been saved since it was made, else a new one.
     The records it updates are checked again inside apply()'s transaction."""
-    if batch.checked_at_generation == Publication.current():
+    if batch is not None and batch.checked_at_generation == Publication.current():
         kept_plan = kept(resource, bytes(batch.checked_plan))
         if kept_plan is not None:
             return kept_plan
-    return _plan_upload(resource, batch)
-
-
-def _plan_upload(resource: Resource, batch: ImportBatch) -> ImportPlan:
-    table = read_table(bytes(batch.data), batch.filename, batch.encoding)
-    return plan(resource, table, set(batch.approved_organizations))
+    return plan(resource, table, batch.approved_names() if batch else ())
 
 
 def keep(import_plan: ImportPlan) -> bytes:
@@ -204,7 +275,7 @@ def keep(import_plan: ImportPlan) -> bytes:
     return _signature(data) + data
 
 
-def kept(resource: Resource, blob: bytes) -> ImportPlan | None:
+def kept(resource, blob: bytes) -> ImportPlan | None:
     """The plan keep() wrote, or None if there is none or it cannot be trusted or read."""
     signature, data = blob[:32], blob[32:]
     if not data or not constant_time_compare(signature, _signature(data)):
@@ -221,7 +292,7 @@ def _signature(data: bytes) -> bytes:
     return salted_hmac("curation.import-plan", data, algorithm="sha256").digest()
 
 
-def _header_problems(resource: Resource, headers: list[str]) -> list[str]:
+def _header_problems(resource, headers: list[str]) -> list[str]:
     unknown = [h for h in headers if h and h not in resource.headers]
     problems = []
     if unknown:
@@ -262,7 +333,7 @@ def _load_references(resource, rows, lookups: Lookups) -> None:
         lookups.sources |= {s.reference: s for s in sources}
 
 
-def _existing(resource: Resource, rows) -> tuple[dict, dict]:
+def _existing(resource, rows) -> tuple[dict, dict]:
     references = sorted({resource.key(cells) for _, cells in rows} - {""})
     by_reference = {}
     for chunk in _chunks(references):
@@ -275,35 +346,38 @@ def _existing(resource: Resource, rows) -> tuple[dict, dict]:
     return by_reference, {key: obj for key, obj in by_natural_key.items() if key in wanted}
 
 
-def _plain(resource: Resource):
-    """The resource's rows without prefetched lists: _exported reads those for a whole batch."""
-    return resource.queryset().prefetch_related(None)
+def _plain(resource):
+    """The resource's rows without their lists: _exported reads those for a whole batch."""
+    return resource.get_queryset().prefetch_related(None)
 
 
-def _natural_candidates(resource: Resource, wanted: set[str]):
+def _natural_candidates(resource, wanted: set[str]):
     """Rows that may share a natural key with the sheet's rows that have no reference."""
     if resource.model in (Organization, Source):
         yield from _plain(resource)  # few rows: their folded names are compared in Python
         return
     firsts = sorted({key.split("|")[0] for key in wanted})
     for chunk in _chunks(firsts):
-        if isinstance(resource, RecordResource):
+        if resource.model in (Agreement, Project):
             yield from _plain(resource).filter(title_en__in=chunk)
         else:
             yield from _plain(resource).filter(agreement__reference__in=chunk)
             yield from _plain(resource).filter(project__reference__in=chunk)
 
 
-def _exported(resource: Resource, objects: list[Model]) -> dict[int, dict[str, str]]:
+def _exported(resource, objects: list[Model]) -> dict[int, dict[str, str]]:
     """Each record a sheet names, as an export would write it: what its row is compared with."""
     unique = list({obj.pk: obj for obj in objects}.values())
     exported = {}
     for chunk in _chunks(unique, BATCH):
+        prefetch_related_objects(chunk, *resource.get_queryset()._prefetch_related_lookups)
         exported |= zip([obj.pk for obj in chunk], resource.export_rows(chunk), strict=True)
     return exported
 
 
-def _compare(resource: Resource, exported: dict[str, str] | None, cells) -> tuple[str, dict]:
+def _compare(resource, exported: dict[str, str] | None, cells) -> tuple[str, dict]:
+    """new, update or unchanged, and each changed column's (old, new) as a person reads them:
+    line endings, spaces at the ends of lines, the order of a list do not make a change."""
     if exported is None:
         return "new", {}
     changes = {}
@@ -312,7 +386,8 @@ def _compare(resource: Resource, exported: dict[str, str] | None, cells) -> tupl
             continue
         if text == exported[header]:
             continue  # as exported: no need to normalise either side
-        old, new = resource.canonical(header, exported[header]), resource.canonical(header, text)
+        canonical = resource.columns[header].widget.canonical
+        old, new = canonical(exported[header]), canonical(text)
         if old != new:
             changes[header] = (old, new)
     return ("update" if changes else "unchanged"), changes
@@ -360,8 +435,9 @@ def _suggestions(lookups: Lookups) -> dict[str, list[str]]:
 
 
 @collector_paused()
-def apply(import_plan: ImportPlan, *, by, filename: str) -> Counter:
-    """Write a plan, all rows or none, and return how many rows were new and updated."""
+def apply(import_plan: ImportPlan, *, by, filename: str, new_organizations=None) -> Counter:
+    """Write a plan, all rows or none, and return how many rows were new and updated.
+    new_organizations: name -> {"kind", "country"} for the unknown names the editor ticked."""
     if not import_plan.can_apply:
         raise ValueError("This import has problems or invalid rows; nothing was written.")
     reason = f"Imported from {filename}"
@@ -369,7 +445,9 @@ def apply(import_plan: ImportPlan, *, by, filename: str) -> Counter:
     try:
         with transaction.atomic():
             _refuse_if_saved_since_checked(import_plan)
-            _create_approved_organizations(import_plan, by, reason)
+            import_plan.created_organizations = _create_approved_organizations(
+                import_plan, new_organizations or {}, by, reason
+            )
             WRITERS[import_plan.resource.model](import_plan, by, reason)
             Publication.bump()
     finally:
@@ -404,35 +482,36 @@ def _refuse_if_saved_since_checked(import_plan: ImportPlan) -> None:
         )
 
 
-def _create_approved_organizations(import_plan, by, reason) -> None:
+def _create_approved_organizations(import_plan, new_organizations, by, reason) -> list:
+    """The organizations the editor ticked, with the kind and country chosen for each; the
+    rows that name them then link to them."""
+    links = getattr(import_plan.resource.model, "LINKS", "")
     needed = sorted(
-        {
-            name
-            for row in import_plan.rows
-            for name, _ in row.values.get("links", [])
-            if isinstance(name, str)
-        }
+        {name for row in import_plan.rows for name, _ in row.values.get(links, ()) if isinstance(name, str)}
     )
     if not needed:
-        return
-    created = [
-        Organization(
-            reference=ref,
+        return []
+    created = []
+    for reference, name in zip(allocate_references(Organization, len(needed)), needed, strict=True):
+        chosen = new_organizations.get(name, {})
+        organization = Organization(
+            reference=reference,
             name=name,
-            kind=Organization.Kind.OTHER,
-            search_text=fold_for_search(f"{ref} {name}"),
+            kind=chosen.get("kind") or Organization.Kind.OTHER,
+            country=chosen.get("country", ""),
         )
-        for ref, name in zip(allocate_references(Organization, len(needed)), needed, strict=True)
-    ]
+        organization.update_derived_fields()
+        created.append(organization)
     bulk_create_with_history(
         created, Organization, batch_size=BATCH, default_user=by, default_change_reason=reason
     )
     by_name = {organization.name: organization for organization in created}
     for row in import_plan.rows:
-        if "links" in row.values:
-            row.values["links"] = [
-                (by_name[o] if isinstance(o, str) else o, role) for o, role in row.values["links"]
+        if links in row.values:
+            row.values[links] = [
+                (by_name[o] if isinstance(o, str) else o, role) for o, role in row.values[links]
             ]
+    return created
 
 
 def _rows(import_plan, action):
@@ -442,14 +521,12 @@ def _rows(import_plan, action):
 def _write_records(import_plan: ImportPlan, by, reason) -> None:
     resource, model = import_plan.resource, import_plan.resource.model
     link = model._meta.get_field(model.LINKS)
-    link_model, record_field = link.related_model, link.field.name
-    scalar = [*resource.text_columns, *resource.date_columns, *resource.choice_columns]
-    if model is Project:
-        scalar.append("budget_amount")
+    link_model, record_field, links = link.related_model, link.field.name, model.LINKS
+    scalar = resource.scalar_attributes()
     _insert_new_records(import_plan, scalar, link_model, record_field, by, reason)
     updated_rows = _rows(import_plan, "update")
     changed_fields = sorted({h for row in updated_rows for h in row.changes if h in scalar})
-    unlinked = [row.obj for row in updated_rows if "links" not in row.values]
+    unlinked = [row.obj for row in updated_rows if links not in row.values]
     prefetch_related_objects(unlinked, f"{model.LINKS}__organization")  # for their search text
     for row in updated_rows:
         obj = row.obj
@@ -460,7 +537,7 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
         obj.last_edited_by = by
         obj.version += 1
         organizations = (
-            [o for o, _ in row.values["links"]] if "links" in row.values else obj.organizations()
+            [o for o, _ in row.values[links]] if links in row.values else obj.organizations()
         )
         obj.search_text = _search_text(obj.reference, row.values, organizations, obj)
     _save_changes(
@@ -473,7 +550,8 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
     def changed(header: str) -> list[RowPlan]:  # rows whose cell in that column changed
         return [row for row in updated_rows if header in row.changes]
 
-    _replace_links(changed(resource.link_column), link_model, record_field, by, reason)
+    link_column = next(c for c, f in resource.columns.items() if f.attribute == links)
+    _replace_links(changed(link_column), links, link_model, record_field, by, reason)
     _replace_many(
         changed("fields"),
         model.fields.through,
@@ -524,7 +602,7 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
     ids = reserve_ids(model, len(new_rows))
     records = []
     for row, reference, pk in zip(new_rows, references, ids, strict=True):
-        organizations = [o for o, _ in row.values.get("links", [])]
+        organizations = [o for o, _ in row.values.get(model.LINKS, [])]
         records.append(
             {
                 **{k: v for k, v in row.values.items() if k in scalar},
@@ -542,7 +620,7 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
     links = [
         {f"{record_field}_id": record["id"], "organization_id": organization.pk, "role": role}
         for row, record in zip(new_rows, records, strict=True)
-        for organization, role in row.values.get("links", [])
+        for organization, role in row.values.get(model.LINKS, [])
     ]
     for link, pk in zip(links, reserve_ids(link_model, len(links)), strict=True):
         link["id"] = pk
@@ -581,9 +659,9 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
         )
 
 
-def _replace_links(rows, link_model, record_field, by, reason) -> None:
-    rows = [row for row in rows if "links" in row.values]
-    wanted = {(row.obj.pk, o.pk, role) for row in rows for o, role in row.values["links"]}
+def _replace_links(rows, links, link_model, record_field, by, reason) -> None:
+    rows = [row for row in rows if links in row.values]
+    wanted = {(row.obj.pk, o.pk, role) for row in rows for o, role in row.values[links]}
     existing = {}
     for chunk in _chunks([row.obj.pk for row in rows if row.action == "update"]):
         for linked in link_model.objects.filter(**{f"{record_field}_id__in": chunk}):
@@ -645,7 +723,7 @@ def _replace_relations(rows, by, reason) -> None:
 def _write_simple(import_plan: ImportPlan, by, reason) -> None:
     """Sources and organizations: their own columns only."""
     resource, model = import_plan.resource, import_plan.resource.model
-    scalar = [*resource.text_columns, *resource.date_columns, *resource.choice_columns]
+    scalar = resource.scalar_attributes()
     if model is Organization:
         scalar.append("successor")
     new_rows, updated_rows = _rows(import_plan, "new"), _rows(import_plan, "update")
