@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 
+from curation.cells import neutralise
 from curation.dates import PartialDate
 from curation.models import Agreement, Record
-from curation.cells import neutralise
 from curation.resources import RESOURCES
 from curation.roles import verifier_roles
 from curation.spreadsheets.formats import CSV

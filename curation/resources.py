@@ -354,11 +354,8 @@ class CitationResource(SheetResource):
         fields += ["inferred", "inference", "found", "version"]
 
     def get_queryset(self):
-        return Citation.objects.select_related("source", "agreement", "project").only(
-            *(f.attname for f in Citation._meta.concrete_fields),
-            "source__reference",
-            "agreement__reference",
-            "project__reference",
+        return Citation.objects.select_related("source", "agreement", "project").defer(
+            "source__captured_text", "source__search_text"
         )
 
     def key(self, cells):

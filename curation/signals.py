@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from curation.models import (
@@ -21,6 +22,7 @@ from curation.models import (
     Publication,
     Source,
 )
+from curation.text import normalise_text
 
 # Set by bulk writers (imports) that keep search text and the publication counter themselves.
 bulk_writes: ContextVar[bool] = ContextVar("bulk_writes", default=False)
@@ -83,6 +85,25 @@ def _skip_history_for_fixture_rows(sender, instance, raw=False, **kwargs):
         instance.skip_history_when_saving = True
 
 
+def _text_as_read(sender, instance, raw=False, **kwargs):
+    """Text is stored as a person reads it, as a sheet can carry it: a textarea's \r\n would
+    otherwise make an unchanged export look changed when it comes back. A source's captured
+    text keeps its spaces: it is the article as captured."""
+    if raw:
+        return
+    for field in instance._meta.concrete_fields:
+        if not isinstance(field, models.CharField | models.TextField) or not field.editable:
+            continue
+        value = getattr(instance, field.attname)
+        if not isinstance(value, str):
+            continue
+        if (sender, field.name) == (Source, "captured_text"):
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        else:
+            value = normalise_text(value)
+        setattr(instance, field.attname, value)
+
+
 def _public_data_changed(sender, raw=False, **kwargs):
     if not raw and not bulk_writes.get():
         Publication.bump()
@@ -100,3 +121,5 @@ def connect() -> None:
         post_save.connect(_record_link_changed, sender=link)
         post_delete.connect(_record_link_changed, sender=link)
     post_save.connect(_organization_saved, sender=Organization)
+    for model in (Agreement, Project, Citation, Organization, Source, FieldOfCooperation):
+        pre_save.connect(_text_as_read, sender=model)

@@ -8,8 +8,9 @@ from django.urls import reverse
 from curation.models import Agreement, ImportBatch
 from curation.spreadsheets import importing
 from tests.conftest import make_agreement
+from tests.spreadsheets import confirm, confirm_data, upload
 from tests.test_admin_workflow import agreement_form
-from tests.test_spreadsheet_safety import HEADER, upload_sheet
+from tests.test_spreadsheet_safety import HEADER
 
 
 def locked(*args, **kwargs):
@@ -44,15 +45,14 @@ def test_an_import_confirmed_while_the_database_is_busy_keeps_its_sheet(
     client, seed, alice, monkeypatch
 ):
     client.force_login(alice)
-    uploaded = upload_sheet(client, HEADER + "Busy deal,Contract,2022-05,Vietnam (signatory)\n")
+    preview = upload(client, HEADER + "Busy deal,Contract,2022-05,Vietnam (signatory)\n")
     monkeypatch.setattr(importing, "apply", locked)
-    page = b"".join(client.post(uploaded["Location"], {"confirm": "1"}).streaming_content)
-    assert "Nothing was imported: the database stayed busy" in page.decode()
-    assert f'href="{uploaded["Location"]}">Confirm again' in page.decode()
+    page = confirm(client, confirm_data(preview))
+    assert "Nothing was imported: the database stayed busy" in page
+    assert "confirm again in a minute" in page
     batch = ImportBatch.objects.get()
     assert batch.state == "previewed" and bytes(batch.data).startswith(b"title_en")
 
     monkeypatch.undo()  # a minute later, the database is free
-    page = b"".join(client.post(uploaded["Location"], {"confirm": "1"}).streaming_content)
-    assert "Done:" in page.decode()
+    assert "1 new" in confirm(client, confirm_data(preview))
     assert Agreement.objects.filter(title_en="Busy deal").count() == 1

@@ -9,15 +9,17 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
 from curation.models import Agreement, ImportBatch, Organization
 from curation.resources import RESOURCES
 from curation.spreadsheets import importing
-from curation.spreadsheets.reading import SpreadsheetError, read_table
-from curation.spreadsheets.writing import export_response
+from curation.spreadsheets.formats import SpreadsheetError
+from curation.spreadsheets.importing import read_table
 from tests.conftest import make_agreement, make_organization
+from tests.spreadsheets import approve, confirm, confirm_data, exported, upload
 
 HEADER = "title_en,kind,date_signed,parties\n"
 
@@ -52,10 +54,11 @@ def table_counts() -> tuple:
 @pytest.mark.parametrize(
     ("encoded", "encoding"),
     [
-        ("title_en;kind\nThỏa thuận;Contract\n".encode("utf-8-sig"), "auto"),
-        ("title_en\tkind\nThỏa thuận\tContract\n".encode("utf-16"), "auto"),
-        ("title_en,kind\nThỏa thuận,Contract\n".encode(), "auto"),
+        ("title_en;kind\nThỏa thuận;Contract\n".encode("utf-8-sig"), None),
+        ("title_en\tkind\nThỏa thuận\tContract\n".encode("utf-16"), None),
+        ("title_en,kind\nThỏa thuận,Contract\n".encode(), None),
         (cp1258("title_en,kind\nThỏa thuận,Contract\n"), "cp1258"),
+        (cp1258("title_en,kind\nThỏa thuận,Contract\n"), None),  # detected
     ],
 )
 def test_csv_in_excel_encodings_and_separators_reads_the_same(encoded, encoding):
@@ -64,9 +67,9 @@ def test_csv_in_excel_encodings_and_separators_reads_the_same(encoded, encoding)
     assert [cells["title_en"] for _, cells in table.rows] == ["Thỏa thuận"]
 
 
-def test_a_windows_file_read_as_utf8_is_refused_with_what_to_do():
-    with pytest.raises(SpreadsheetError, match="Windows-1258"):
-        read_table(cp1258("title_en\nThỏa thuận\n"), "sheet.csv")
+def test_a_file_that_is_not_in_the_chosen_code_page_is_refused_with_what_to_do():
+    with pytest.raises(SpreadsheetError, match="Windows-1251"):
+        read_table(b"title_en\n\x98\n", "sheet.csv", "cp1251")  # 0x98 is not in Windows-1251
 
 
 def test_files_over_the_size_limit_are_refused(settings):
@@ -116,7 +119,9 @@ def test_xml_entity_expansion_is_refused():
         (b'{"a": 1}', "sheet.json", "list of objects"),
         (b"a,b\n1,2,3\n", "sheet.csv", "more cells than"),
         (b"\x00\x01\x02", "sheet.csv", "NUL bytes"),
-        (b"title_en\n", "sheet.exe", "not a CSV, XLSX or JSON"),
+        (b"title_en\n", "sheet.exe", "not a CSV, TSV, XLSX, ODS or JSON"),
+        (b"not a zip", "sheet.ods", "not a valid ODS"),
+        (b'[{"title_en": ["a", "b"]}]', "sheet.json", "not a list or an object"),
         (b"", "sheet.csv", "no header row"),
     ],
 )
@@ -147,7 +152,7 @@ def test_unknown_columns_are_named(seed):
 def test_spellings_without_diacritics_find_the_organization(seed):
     plan = plan_for(HEADER + "New deal,Contract,2021,Viet Nam (signatory); VNVC (witness)\n")
     assert plan.counts["new"] == 1
-    names = sorted(o.name for o, _ in plan.rows[0].values["links"])
+    names = sorted(o.name for o, _ in plan.rows[0].values["party_links"])
     assert names == ["Vietnam", "Vietnam Vaccine Joint Stock Company"]
 
 
@@ -160,8 +165,10 @@ def test_a_misspelt_organization_is_not_silently_created(seed, alice):
         importing.apply(plan, by=alice, filename="x.csv")
     assert Organization.objects.count() == before
     approved = plan_for(HEADER + "New deal,Contract,2021,Rusia (signatory)\n", approved={"Rusia"})
-    importing.apply(approved, by=alice, filename="x.csv")
-    assert Organization.objects.filter(name="Rusia").count() == 1
+    importing.apply(
+        approved, by=alice, filename="x.csv", new_organizations={"Rusia": {"kind": "state"}}
+    )
+    assert Organization.objects.get(name="Rusia").kind == "state"
 
 
 def test_the_preview_writes_nothing(seed):
@@ -199,8 +206,7 @@ def test_exports_neutralise_formulas_and_the_import_restores_them(alice):
     for title in HOSTILE:
         make_agreement(alice, title_en=title)
     resource = RESOURCES[Agreement]
-    response = export_response(resource, resource.queryset().order_by("pk"), "xlsx", "x")
-    data = b"".join(response)
+    data = exported(Agreement, "xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     titles = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert all(title.startswith("'") for title in titles)
@@ -216,7 +222,7 @@ def test_only_editors_import_and_everyone_with_view_exports(client, alice, rita,
     url = reverse("admin:curation_agreement_import")
     client.force_login(rita)
     assert client.get(url).status_code == 403
-    assert client.get(reverse("admin:curation_agreement_export") + "?format=csv").status_code == 200
+    assert client.get(reverse("admin:curation_agreement_export")).status_code == 200
     client.force_login(alice)
     assert client.get(url).status_code == 200
     stranger = django_user_model.objects.create_user("stranger", is_staff=True)
@@ -224,82 +230,78 @@ def test_only_editors_import_and_everyone_with_view_exports(client, alice, rita,
     assert client.get(reverse("admin:curation_agreement_export")).status_code == 403
 
 
-def test_the_admin_flow_upload_preview_approve_confirm(client, seed, alice):
+def test_the_admin_flow_upload_preview_tick_confirm(client, seed, alice):
     client.force_login(alice)
-    upload = io.BytesIO(
-        (HEADER + "Admin deal,Contract,2022-05,Vietnam (signatory); Neworg (witness)\n").encode()
-    )
-    upload.name = "deal.csv"
-    response = client.post(
-        reverse("admin:curation_agreement_import"), {"file": upload, "encoding": "auto"}
-    )
+    sheet = HEADER + "Admin deal,Contract,2022-05,Vietnam (signatory); Neworg (witness)\n"
+    preview = upload(client, sheet, "deal.csv")
     batch = ImportBatch.objects.get()
-    assert response.status_code == 302 and bytes(batch.data).startswith(b"title_en")
-    preview = client.get(response["Location"]).content.decode()
-    assert (
-        'id="count-invalid">1<' in preview
-        and "Neworg" in preview
-        and "Confirm import" not in preview
-    )
-    client.post(response["Location"], {"approve": "1", "create_organization": ["Neworg"]})
-    preview = client.get(response["Location"]).content.decode()
-    assert 'id="count-new">1<' in preview and "Confirm import" in preview
+    assert bytes(batch.data).startswith(b"title_en") and batch.created_by == alice
+    page = preview.content.decode()
+    assert 'id="count-invalid">1<' in page and "Neworg" in page and "Confirm import" not in page
+    preview = approve(client, preview, {"Neworg": ("company", "FR")})
+    page = preview.content.decode()
+    assert 'id="count-new">1<' in page and "Confirm import" in page
+    assert "2022-05 (May 2022)" in page  # a new row shows how its date was read
     assert not Agreement.objects.filter(title_en="Admin deal").exists()
-    done = client.post(response["Location"], {"confirm": "1"})
-    page = b"".join(done.streaming_content).decode()
-    assert "Done:" in page and "1 new" in page
+    done = confirm(client, confirm_data(preview))
+    assert "Imported deal.csv: 1 new, 0 updated, 0 unchanged" in done
+    assert "Neworg (Company, FR)" in done  # the created organization is named
     assert Agreement.objects.get(title_en="Admin deal").status == "in_review"
+    neworg = Organization.objects.get(name="Neworg")
+    assert (neworg.kind, neworg.country) == ("company", "FR")
     batch.refresh_from_db()
     assert batch.state == "applied" and batch.summary["new"] == 1
     assert bytes(batch.data) == b""  # the file is not kept once it is imported
-    again = client.get(response["Location"]).content.decode()
-    assert "Imported on" in again and "1 new" in again and "Confirm import" not in again
+    entry = LogEntry.objects.get(object_id=str(batch.pk))
+    assert entry.user == alice and "1 new" in entry.change_message
+    again = confirm(client, confirm_data(preview))
+    assert "already imported or discarded" in again
+    assert Agreement.objects.filter(title_en="Admin deal").count() == 1
 
 
-def upload_sheet(client, text: str, name: str = "sheet.csv"):
-    upload = io.BytesIO(text.encode())
-    upload.name = name
-    return client.post(
-        reverse("admin:curation_agreement_import"), {"file": upload, "encoding": "auto"}
-    )
+def test_an_unreadable_upload_is_refused_with_its_reason(client, seed, alice):
+    client.force_login(alice)
+    page = upload(client, b"not a zip", "sheet.xlsx").content.decode()
+    assert "not a valid XLSX workbook" in page
+    assert ImportBatch.objects.get().state == "failed"
 
 
 def test_an_upload_left_unconfirmed_too_long_is_discarded(client, seed, alice, settings):
     settings.IMPORT_KEEP_DAYS = 3
     client.force_login(alice)
-    forgotten = upload_sheet(client, HEADER + "Old deal,Contract,2022-05,Vietnam (signatory)\n")
+    forgotten = upload(client, HEADER + "Old deal,Contract,2022-05,Vietnam (signatory)\n")
     ImportBatch.objects.update(created_at=timezone.now() - timedelta(days=4))
-    recent = upload_sheet(client, HEADER + "New deal,Contract,2022-05,Vietnam (signatory)\n")
+    recent = upload(client, HEADER + "New deal,Contract,2022-05,Vietnam (signatory)\n")
     old, new = ImportBatch.objects.order_by("pk")
     assert (old.state, bytes(old.data)) == ("failed", b"") and new.state == "previewed"
-    page = client.get(forgotten["Location"]).content.decode()
-    assert "Not confirmed within 3 days" in page and "Confirm import" not in page
-    client.post(forgotten["Location"], {"confirm": "1"})
+    assert "already imported or discarded" in confirm(client, confirm_data(forgotten))
     assert not Agreement.objects.filter(title_en="Old deal").exists()
-    assert "Confirm import" in client.get(recent["Location"]).content.decode()
+    assert "1 new" in confirm(client, confirm_data(recent))
 
 
-def test_another_editor_cannot_open_my_import(client, seed, alice, eve):
-    batch = ImportBatch.objects.create(
-        model_name="agreement", filename="a.csv", data=b"title_en\n", created_by=alice
-    )
+def test_another_editor_cannot_confirm_my_import(client, seed, alice, eve):
+    client.force_login(alice)
+    preview = upload(client, HEADER + "Alice deal,Contract,2022-05,Vietnam (signatory)\n")
     client.force_login(eve)
-    url = reverse("admin:curation_agreement_import_preview", args=[batch.pk])
-    assert client.get(url).status_code == 404
+    assert "someone else" in confirm(client, confirm_data(preview))
+    assert not Agreement.objects.filter(title_en="Alice deal").exists()
 
 
-def confirm(client, preview_url) -> str:
-    return b"".join(client.post(preview_url, {"confirm": "1"}).streaming_content).decode()
+def test_a_forged_upload_name_is_refused(client, seed, alice):
+    client.force_login(alice)
+    preview = upload(client, HEADER + "Alice deal,Contract,2022-05,Vietnam (signatory)\n")
+    forged = {**confirm_data(preview), "import_file_name": "1"}
+    assert "unknown: upload the file again" in confirm(client, forged)
 
 
 def test_confirm_applies_the_checked_preview_while_nothing_was_saved_since(
     client, seed, alice, monkeypatch
 ):
     client.force_login(alice)
-    uploaded = upload_sheet(client, HEADER + "Kept deal,Contract,2022-05,Vietnam (signatory)\n")
-    assert "Confirm import" in client.get(uploaded["Location"]).content.decode()
-    monkeypatch.setattr(importing, "plan", None)  # confirm must not read the sheet again
-    assert "Done:" in confirm(client, uploaded["Location"])
+    preview = upload(client, HEADER + "Kept deal,Contract,2022-05,Vietnam (signatory)\n")
+    assert "Confirm import" in preview.content.decode()
+    monkeypatch.setattr(importing, "plan", None)  # confirm must not check the sheet again
+    assert "1 new" in confirm(client, confirm_data(preview))
     assert Agreement.objects.filter(title_en="Kept deal").count() == 1
     assert bytes(ImportBatch.objects.get().checked_plan) == b""  # dropped with the file
 
@@ -308,14 +310,13 @@ def test_a_save_after_the_preview_makes_confirm_check_the_sheet_again(
     client, seed, alice, monkeypatch
 ):
     client.force_login(alice)
-    uploaded = upload_sheet(client, HEADER + "Rechecked deal,Contract,2022-05,Neworg (signatory)\n")
-    client.post(uploaded["Location"], {"approve": "1", "create_organization": ["Neworg"]})
-    client.get(uploaded["Location"])  # previewed and checked: Neworg is to be created
+    preview = upload(client, HEADER + "Rechecked deal,Contract,2022-05,Neworg (signatory)\n")
+    preview = approve(client, preview, {"Neworg": ("company", "")})  # checked: to be created
     make_organization("Neworg")  # ... and then another editor adds it by hand
     checked = []
     original = importing.plan
     monkeypatch.setattr(importing, "plan", lambda *args: checked.append(1) or original(*args))
-    assert "Done:" in confirm(client, uploaded["Location"])
+    assert "1 new" in confirm(client, confirm_data(preview))
     assert checked == [1]
     assert Organization.objects.filter(name="Neworg").count() == 1  # not created twice
     assert Agreement.objects.get(title_en="Rechecked deal").parties.get().name == "Neworg"
@@ -323,8 +324,7 @@ def test_a_save_after_the_preview_makes_confirm_check_the_sheet_again(
 
 def test_a_kept_plan_that_was_tampered_with_is_never_unpickled(client, seed, alice, monkeypatch):
     client.force_login(alice)
-    uploaded = upload_sheet(client, HEADER + "Signed deal,Contract,2022-05,Vietnam (signatory)\n")
-    client.get(uploaded["Location"])
+    preview = upload(client, HEADER + "Signed deal,Contract,2022-05,Vietnam (signatory)\n")
     batch = ImportBatch.objects.get()
     kept = bytes(batch.checked_plan)
     assert importing.kept(RESOURCES[Agreement], kept) is not None
@@ -333,6 +333,5 @@ def test_a_kept_plan_that_was_tampered_with_is_never_unpickled(client, seed, ali
 
     unpickled = []
     monkeypatch.setattr(importing.pickle, "loads", unpickled.append)
-    assert "Done:" in confirm(client, uploaded["Location"])  # checked the sheet again instead
+    assert "1 new" in confirm(client, confirm_data(preview))  # checked the sheet again instead
     assert unpickled == []
-    assert Agreement.objects.filter(title_en="Signed deal").count() == 1

@@ -10,8 +10,8 @@ from curation import services
 from curation.models import Agreement, Citation, Source
 from curation.spreadsheets import importing
 from tests.conftest import make_agreement
+from tests.spreadsheets import exported, planned
 from tests.test_admin_workflow import agreement_form, agreement_with_inlines_form
-from tests.test_spreadsheet_roundtrip import exported, planned
 
 
 def change_page(client, obj):

@@ -18,6 +18,7 @@ from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpRespo
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import escape
 from django.views.decorators.http import require_POST
 from import_export.admin import ExportActionMixin, ImportExportMixin
@@ -48,14 +49,17 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         info = self.get_model_info()
         approve = self.admin_site.admin_view(self.approve_organizations_view)
         return [
-            path("import/organizations/", approve, name="%s_%s_import_organizations" % info),
+            path("import/organizations/", approve, name="{}_{}_import_organizations".format(*info)),
             *super().get_urls(),
         ]
 
     def get_import_data_kwargs(self, request=None, form=None, **kwargs):
         kwargs = super().get_import_data_kwargs(request=request, form=form, **kwargs)
         if isinstance(form, ConfirmImportForm):
-            name, filename = form.cleaned_data["import_file_name"], form.cleaned_data["original_file_name"]
+            name, filename = (
+                form.cleaned_data["import_file_name"],
+                form.cleaned_data["original_file_name"],
+            )
         else:
             upload = form.cleaned_data["import_file"]
             name, filename = upload.tmp_storage_name, upload.name
@@ -74,8 +78,8 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
     def add_data_read_fail_error_to_form(self, form, e):
         if not isinstance(e, SpreadsheetError):
             return super().add_data_read_fail_error_to_form(form, e)
-        form.add_error("import_file", str(e))
         name = getattr(form.cleaned_data.get("import_file"), "tmp_storage_name", None)
+        form.add_error("import_file", str(e))
         if name:
             ImportBatchStorage(name=name).batch().mark_failed(str(e))
 
@@ -100,7 +104,9 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         batch.approve_organizations(self._chosen_organizations(request))
         input_format = self.get_import_formats()[int(data["format"])]()
         try:
-            dataset = input_format.create_dataset(ImportBatchStorage(name=data["import_file_name"]).read())
+            dataset = input_format.create_dataset(
+                ImportBatchStorage(name=data["import_file_name"]).read()
+            )
         except SpreadsheetError as error:
             messages.error(request, str(error))
             return self._preview_response(request, None, None)
@@ -135,7 +141,7 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         }
         return TemplateResponse(request, [self.import_template_name], context)
 
-    @require_POST
+    @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
         """Confirm: a page written as the import runs, so a long import is never a silent wait."""
         if not self.has_import_permission(request):
@@ -143,12 +149,16 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         return StreamingHttpResponse(self._import_with_progress(request, **kwargs))
 
     def _import_with_progress(self, request, **kwargs):
-        back = reverse("admin:%s_%s_changelist" % self.get_model_info())
+        back = reverse("admin:{}_{}_changelist".format(*self.get_model_info()))
         marker = "<!--progress-->"
         page = render_to_string(
             "admin/curation/import_progress.html",
-            {**self.admin_site.each_context(request), "opts": self.model._meta, "marker": marker,
-             "title": f"Importing {request.POST.get('original_file_name', '')}"},
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "marker": marker,
+                "title": f"Importing {request.POST.get('original_file_name', '')}",
+            },
             request=request,
         )
         head, tail = page.split(marker, 1)
@@ -176,7 +186,10 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         """One "Recent actions" entry per import (not one per row of a 100k-row sheet)."""
         batch = result.batch
         LogEntry.objects.log_actions(
-            request.user.pk, [batch], CHANGE, change_message=summary(result, batch.filename),
+            request.user.pk,
+            [batch],
+            CHANGE,
+            change_message=summary(result, batch.filename),
             single_object=True,
         )
 
@@ -185,8 +198,11 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
             for problem in result.problems or ["There was nothing to import."]:
                 messages.error(request, problem)
             return
-        messages.success(request, summary(result, result.batch.filename if result.batch else "") +
-                         " New and changed records are in review.")
+        messages.success(
+            request,
+            summary(result, result.batch.filename if result.batch else "")
+            + " New and changed records are in review.",
+        )
         for organization in result.created_organizations:
             messages.warning(
                 request,
@@ -202,10 +218,15 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         resource = self.choose_export_resource_class(export_form, request)()
         selected = self.get_export_resource_fields_from_form(export_form)
         fields = resource._fields_for(selected)
-        rows = (resource.export_resource(obj, selected) for obj in resource.iter_queryset(
-            resource.get_queryset().filter(pk__in=queryset.values("pk"))))
-        output = file_format.stream([f.column_name for f in fields], rows,
-                                    title=str(self.model._meta.verbose_name_plural))
+        rows = (
+            resource.export_resource(obj, selected)
+            for obj in resource.iter_queryset(
+                resource.get_queryset().filter(pk__in=queryset.values("pk"))
+            )
+        )
+        output = file_format.stream(
+            [f.column_name for f in fields], rows, title=str(self.model._meta.verbose_name_plural)
+        )
         response_class = FileResponse if hasattr(output, "read") else StreamingHttpResponse
         response = response_class(output, content_type=file_format.get_content_type())
         filename = self.get_export_filename(request, queryset, file_format)
@@ -243,4 +264,3 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-

@@ -90,7 +90,9 @@ def _open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise SpreadsheetError(f"The file is not a valid {kind} (it is not a zip archive).") from None
+        raise SpreadsheetError(
+            f"The file is not a valid {kind} (it is not a zip archive)."
+        ) from None
     unpacked = sum(member.file_size for member in archive.infolist())
     if unpacked > settings.IMPORT_MAX_UNPACKED_BYTES:
         raise SpreadsheetError(
@@ -360,3 +362,19 @@ class JSON(SheetFormat):
 
 
 FORMATS = [CSV, XLSX, ODS, JSON, TSV, CSVWindows1258, CSVWindows1252, CSVWindows1251]
+BY_EXTENSION = {fmt.EXTENSION: fmt for fmt in FORMATS[:5]}
+
+
+def format_for(filename: str) -> type[SheetFormat]:
+    """The format a file name's extension says, or a SpreadsheetError naming the ones read."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in BY_EXTENSION:
+        raise SpreadsheetError(
+            f"“{filename}” is not a CSV, TSV, XLSX, ODS or JSON file: save the sheet in one of "
+            "these formats."
+        )
+    return BY_EXTENSION[extension]
+
+
+def dataset_of(data: bytes, filename: str, encoding: str | None = None) -> tablib.Dataset:
+    return format_for(filename)(encoding).create_dataset(data)

@@ -43,8 +43,8 @@ from curation.spreadsheets.fastwrite import (
     reserve_ids,
     update_with_history,
 )
-from curation.spreadsheets.formats import cell_text
-from curation.spreadsheets.widgets import CellProblems, Lookups
+from curation.spreadsheets.formats import cell_text, dataset_of
+from curation.spreadsheets.widgets import CONTROL_CHARACTERS, CellProblems, Lookups
 from curation.text import fold_for_search
 
 log = logging.getLogger("curation.spreadsheets")
@@ -98,6 +98,11 @@ class Table:
             if any(cell.strip() for cell in cells):
                 rows.append((number, {h: restore(c) for h, c in zip(headers, cells, strict=False)}))
         return cls(headers, rows)
+
+
+def read_table(data: bytes, filename: str, encoding: str | None = None) -> Table:
+    """A file's rows, read in the format its extension names (scripts, tests, benchmarks)."""
+    return Table.of(dataset_of(data, filename, encoding))
 
 
 def load_lookups(approved_new=frozenset()) -> Lookups:
@@ -181,6 +186,8 @@ def parse_row(resource, number: int, cells: dict[str, str], lookups: Lookups, pa
             errors.append(CellError(number, column, "", "is required."))
     for column, text in cells.items():
         if column == "reference" or column in resource.informative:
+            if CONTROL_CHARACTERS.search(text):  # not imported, but not a sheet to trust
+                errors.append(CellError(number, column, text, "holds control characters."))
             continue
         outcome = parsed.get((column, text))
         if outcome is None:
@@ -487,7 +494,12 @@ def _create_approved_organizations(import_plan, new_organizations, by, reason) -
     rows that name them then link to them."""
     links = getattr(import_plan.resource.model, "LINKS", "")
     needed = sorted(
-        {name for row in import_plan.rows for name, _ in row.values.get(links, ()) if isinstance(name, str)}
+        {
+            name
+            for row in import_plan.rows
+            for name, _ in row.values.get(links, ())
+            if isinstance(name, str)
+        }
     )
     if not needed:
         return []

@@ -16,7 +16,11 @@ from defusedxml.ElementTree import iterparse
 TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-ROW, CELL, COVERED = f"{{{TABLE}}}table-row", f"{{{TABLE}}}table-cell", f"{{{TABLE}}}covered-table-cell"
+ROW, CELL, COVERED = (
+    f"{{{TABLE}}}table-row",
+    f"{{{TABLE}}}table-cell",
+    f"{{{TABLE}}}covered-table-cell",
+)
 PARAGRAPH, SHEET = f"{{{TEXT}}}p", f"{{{TABLE}}}table"
 # LibreOffice writes the empty rest of a row or sheet as one element repeated a million times.
 MAX_REPEAT = 1000
@@ -81,18 +85,16 @@ def write(handle, title: str, headers: list[str], rows: Iterable) -> None:
         archive.writestr("META-INF/manifest.xml", MANIFEST)
         with archive.open("content.xml", "w") as content:
             content.write(CONTENT_HEAD.format(title=escape(title[:31], {'"': "&quot;"})).encode())
-            for cells in (headers, *rows) if isinstance(rows, list) else _with_header(headers, rows):
+            content.write(_row_xml(headers).encode("utf-8"))
+            for cells in rows:
                 content.write(_row_xml(cells).encode("utf-8"))
             content.write(CONTENT_TAIL.encode())
 
 
-def _with_header(headers, rows):
-    yield headers
-    yield from rows
-
-
 def _row_xml(cells) -> str:
-    return "<table:table-row>" + "".join(_cell_xml(str(cell)) for cell in cells) + "</table:table-row>"
+    return (
+        "<table:table-row>" + "".join(_cell_xml(str(cell)) for cell in cells) + "</table:table-row>"
+    )
 
 
 def _cell_xml(value: str) -> str:

@@ -42,5 +42,4 @@ HOSTILE_FILES = {
     "a zip that is not xlsx": ("fake.xlsx", b"PK\x03\x04not really a zip"),
     "json that is not a list": ("object.json", b'{"title_en": "x"}'),
     "json nested deeply": ("deep.json", b"[" * 100_000 + b"]" * 100_000),
-    "no extension": ("sheet", b"title_en,kind\nA,Contract\n"),
 }
