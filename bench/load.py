@@ -69,7 +69,7 @@ from curation.accounts import ensure_user
 from curation.models import Agreement
 from curation.resources import RESOURCES
 from curation.spreadsheets import importing
-from curation.spreadsheets.reading import read_table
+from curation.spreadsheets.importing import read_table
 editor = ensure_user("load-editor", ["Editors"])
 deadline, rows, done, failed = time.monotonic() + float(sys.argv[1]), int(sys.argv[2]), 0, 0
 while time.monotonic() < deadline:

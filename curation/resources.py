@@ -107,7 +107,9 @@ class SheetResource(resources.ModelResource):
 
     def iter_queryset(self, queryset):
         # Django prefetches the lists of each chunk of an iterator (the library would paginate).
-        yield from queryset.order_by(*queryset.query.order_by or ["pk"]).iterator(CHUNK)
+        if not queryset.query.is_sliced:
+            queryset = queryset.order_by(*queryset.query.order_by or ["pk"])
+        yield from queryset.iterator(CHUNK)
 
     def export(self, queryset=None, **kwargs):
         dataset = super().export(queryset, **kwargs)

@@ -6,8 +6,15 @@ alice and eve are editors, rita and ravi reviewers; the superuser is only for ad
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
 
+import psycopg
 import pytest
+from django.db import connection
 
 from curation import services
 from curation.accounts import ensure_user
@@ -100,6 +107,32 @@ def make_project(editor, *, covered: bool = True, status=Status.IN_REVIEW, **val
     Project.objects.filter(pk=project.pk).update(status=status)
     project.refresh_from_db()
     return project
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture
+def database_url(tmp_path, django_db_blocker):
+    """A migrated database of its own, on the vendor the tests run on, for child processes."""
+    with django_db_blocker.unblock():
+        vendor = connection.vendor
+    if vendor == "sqlite":
+        url = f"sqlite:///{tmp_path / 'coop.sqlite3'}"
+    else:
+        name = f"crash_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        url = f"{SERVER}/{name}"
+    environment = {**os.environ, "DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True
+    )
+    yield url
+    if vendor != "sqlite":
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -39,7 +40,8 @@ def upload(client, data: str | bytes, name: str = "sheet.csv", model: str = "agr
 
 def hidden_fields(page: str, form_id: str) -> dict[str, str]:
     form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', page, re.S).group()
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    return {name: html.unescape(value) for name, value in fields}
 
 
 def approve(client, preview, chosen: dict[str, tuple[str, str]], model: str = "agreement"):
@@ -55,11 +57,18 @@ def approve(client, preview, chosen: dict[str, tuple[str, str]], model: str = "a
 
 def confirm_data(preview) -> dict[str, str]:
     """The confirm form's fields, as the preview page renders them."""
-    form = preview.context["confirm_form"]
-    return {**{name: form[name].value() for name in form.fields}, "confirm": "1"}
+    return {**hidden_fields(preview.content.decode(), "confirm-import"), "confirm": "1"}
 
 
 def confirm(client, data: dict, model: str = "agreement") -> str:
     """Post the preview's confirm form; the text of the progress page, read to its end."""
     response = client.post(reverse(f"admin:curation_{model}_process_import"), data)
     return b"".join(response.streaming_content).decode()
+
+
+def export_form(resource_class, file_format: str, **extra) -> dict:
+    """The library's export form with every column ticked, in file_format."""
+    fmt = [f.EXTENSION for f in FORMATS].index(file_format)
+    prefix = resource_class.__name__.lower()
+    columns = {f"{prefix}_{name}": "on" for name in resource_class().get_export_order()}
+    return {"format": str(fmt), "resource": "0", **columns, **extra}

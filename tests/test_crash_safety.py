@@ -13,12 +13,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -61,27 +59,6 @@ done, refused = services.apply_to_each(
 )
 print("done", time.perf_counter() - started, len(done), flush=True)
 """
-
-
-@pytest.fixture
-def database_url(tmp_path, django_db_blocker):
-    with django_db_blocker.unblock():
-        vendor = connection.vendor
-    if vendor == "sqlite":
-        url = f"sqlite:///{tmp_path / 'coop.sqlite3'}"
-    else:
-        name = f"crash_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-        url = f"{SERVER}/{name}"
-    environment = {**os.environ, "DATABASE_URL": url}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True
-    )
-    yield url
-    if vendor != "sqlite":
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def fingerprint(url: str) -> dict[str, str]:

@@ -211,6 +211,10 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
                 "check it in the organizations list.",
             )
 
+    def get_valid_export_item_pks(self, request):
+        """The records "export selected" may name: those this user's list holds."""
+        return self.get_queryset(request).values_list("pk", flat=True)
+
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         """Streamed: rows are read in chunks and written as they come, in flat memory."""
         if not self.has_export_permission(request):

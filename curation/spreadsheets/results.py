@@ -65,7 +65,13 @@ def import_dataset(resource, dataset, *, dry_run, raise_errors, user, file_name,
     result.batch = batch
     if raise_errors and (result.has_errors() or result.has_validation_errors()):
         raise exceptions.ImportError(first_error(result))
-    if dry_run or not import_plan.can_apply:
+    if dry_run:
+        return result
+    if not import_plan.can_apply:
+        if result.has_validation_errors():  # all rows or none: an error of the whole import
+            invalid = result.totals["invalid"]
+            message = f"Nothing was imported: {invalid} row(s) are invalid. {first_error(result)}"
+            result.append_base_error(Error(ValueError(message)))
         return result
     try:
         with transaction.atomic():
