@@ -155,3 +155,33 @@ def update_with_history(model, objects, names: list[str], *, by, reason: str, wh
     update_rows(model, objects, names)
     snapshots = [vars(obj) for obj in objects]  # attname -> value, as insert_rows reads rows
     insert_history(model, snapshots, by=by, reason=reason, when=when, kind="~")
+
+
+def insert_m2m_history(model, record_ids: list[int], *, since) -> None:
+    """simple-history's many-to-many snapshots (fields of cooperation, say) for the latest
+    history row written since `since` for each of these records, as the lists stand now:
+    without them the history would say the import emptied the lists and the next save
+    refilled them."""
+    from simple_history.models import HistoricalRecords
+
+    history = model.history.model
+    for field in getattr(history, "_history_m2m_fields", []):
+        snapshot = HistoricalRecords.m2m_models[field]
+        through = field.remote_field.through
+        own = f"{model._meta.model_name}_id"
+        other = next(
+            f.attname for f in through._meta.concrete_fields if f.is_relation and f.attname != own
+        )
+        rows = []
+        for start in range(0, len(record_ids), CHUNK):
+            chunk = record_ids[start : start + CHUNK]
+            written = history.objects.filter(id__in=chunk, history_date__gte=since)
+            versions = dict(written.order_by("history_id").values_list("id", "history_id"))
+            rows += [
+                {"id": pk, own: record, other: target, "history_id": versions[record]}
+                for pk, record, target in through.objects.filter(**{f"{own}__in": chunk})
+                .values_list("pk", own, other)
+                .iterator()
+                if record in versions
+            ]
+        insert_rows(snapshot, rows)

@@ -39,6 +39,7 @@ from curation.models.references import allocate_references
 from curation.signals import bulk_writes
 from curation.spreadsheets.fastwrite import (
     insert_history,
+    insert_m2m_history,
     insert_rows,
     reserve_ids,
     update_with_history,
@@ -535,7 +536,8 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
     link = model._meta.get_field(model.LINKS)
     link_model, record_field, links = link.related_model, link.field.name, model.LINKS
     scalar = resource.scalar_attributes()
-    _insert_new_records(import_plan, scalar, link_model, record_field, by, reason)
+    started = timezone.now()
+    new_ids = _insert_new_records(import_plan, scalar, link_model, record_field, by, reason)
     updated_rows = _rows(import_plan, "update")
     changed_fields = sorted({h for row in updated_rows for h in row.changes if h in scalar})
     unlinked = [row.obj for row in updated_rows if links not in row.values]
@@ -577,6 +579,7 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
         )
     if model is Agreement:
         _replace_relations(changed("relations"), by, reason)
+    insert_m2m_history(model, [*new_ids, *(row.obj.pk for row in updated_rows)], since=started)
 
 
 def _save_changes(objects: list[Model], fields: list[str], by, reason: str) -> None:
@@ -608,7 +611,7 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
     model = import_plan.resource.model
     new_rows = _rows(import_plan, "new")
     if not new_rows:
-        return
+        return []
     now = timezone.now()
     references = allocate_references(model, len(new_rows))
     ids = reserve_ids(model, len(new_rows))
@@ -669,6 +672,7 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
             default_user=by,
             default_change_reason=reason,
         )
+    return [record["id"] for record in records]
 
 
 def _replace_links(rows, links, link_model, record_field, by, reason) -> None:
