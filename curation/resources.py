@@ -60,14 +60,21 @@ def text(column: str, model, **options) -> Field:
     return Field(attribute=column, column_name=column, widget=TextWidget(limit, **options))
 
 
-def plain(column: str, attribute: str | None = None, widget=None) -> Field:
-    return Field(attribute=attribute or column, column_name=column, widget=widget or TextWidget())
+def plain(column: str, attribute: str | None = None, widget=None, readonly=False) -> Field:
+    widget = widget or TextWidget()
+    return Field(
+        attribute=attribute or column, column_name=column, widget=widget, readonly=readonly
+    )
+
+
+def version() -> Field:
+    """The record's version: compared on import (a stale row is refused), never written."""
+    return plain("version", readonly=True)
 
 
 class SheetResource(resources.ModelResource):
     """Columns, and the few facts about them that the import needs."""
 
-    informative: frozenset[str] = frozenset({"version"})  # exported for the reader, not imported
     required: tuple[str, ...] = ()
 
     class Meta:
@@ -81,6 +88,11 @@ class SheetResource(resources.ModelResource):
     def columns(self) -> dict[str, Field]:
         """The exported columns in order, by column name."""
         return {field.column_name: field for field in self.get_export_fields()}
+
+    @cached_property
+    def informative(self) -> frozenset[str]:
+        """Columns exported for the reader and never imported (the library's readonly)."""
+        return frozenset(column for column, field in self.columns.items() if field.readonly)
 
     @property
     def headers(self) -> list[str]:
@@ -175,7 +187,6 @@ class SheetResource(resources.ModelResource):
 class RecordResource(SheetResource):
     """Agreements and projects: parties or participants with roles, fields of cooperation."""
 
-    informative = frozenset({"status", "version"})
     required = ("title_en", "kind")
 
     reference = plain("reference")
@@ -184,8 +195,8 @@ class RecordResource(SheetResource):
     original_language = text("original_language", Record)
     fields_of_cooperation = plain("fields", "fields", VocabularyWidget())
     summary = text("summary", Record)
-    status = plain("status", widget=ChoiceWidget(Status))
-    version = plain("version")
+    status = plain("status", widget=ChoiceWidget(Status), readonly=True)
+    version = version_column()
 
     def get_queryset(self):
         links = Prefetch(
@@ -284,7 +295,7 @@ class OrganizationResource(SheetResource):
     kind = plain("kind", widget=ChoiceWidget(Organization.Kind))
     country = text("country", Organization)
     successor = plain("successor", widget=OrganizationNameWidget())
-    version = plain("version")
+    version = version_column()
 
     class Meta:
         model = Organization
@@ -314,7 +325,7 @@ class SourceResource(SheetResource):
     kind = plain("kind", widget=ChoiceWidget(Source.Kind))
     captured_text = text("captured_text", Source, verbatim=True)
     notes = text("notes", Source)
-    version = plain("version")
+    version = version_column()
 
     class Meta:
         model = Source
@@ -334,7 +345,6 @@ class SourceResource(SheetResource):
 class CitationResource(SheetResource):
     """Citations have no reference: a row is named by its record, source and quote."""
 
-    informative = frozenset({"found", "version"})
     required = ("record", "source", "quote")
 
     record = plain(
@@ -347,8 +357,8 @@ class CitationResource(SheetResource):
     locator = text("locator", Citation)
     inferred = plain("inferred", "is_inferred", YesNoWidget())
     inference = text("inference", Citation)
-    found = plain("found", "quote_found", YesNoWidget())
-    version = plain("version")
+    found = plain("found", "quote_found", YesNoWidget(), readonly=True)
+    version = version_column()
 
     class Meta:
         model = Citation

@@ -171,10 +171,10 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
             messages.error(request, f"Nothing was imported: {error}")
         except PermissionDenied:
             messages.error(request, "Nothing was imported: this upload is someone else's.")
+        yield '<ul class="messagelist">'
         for message in messages.get_messages(request):
-            css = "errornote" if message.level >= messages.WARNING else "success"
-            yield f'<p class="{css}">{escape(str(message))}</p>\n'
-        yield f'<p><a href="{back}">Back to the list</a></p>' + tail
+            yield f'<li class="{message.tags}">{escape(str(message))}</li>\n'
+        yield f'</ul><p><a href="{back}">Back to the list</a></p>' + tail
 
     def process_result(self, result, request):
         if result.written:
@@ -204,7 +204,7 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
             + " New and changed records are in review.",
         )
         for organization in result.created_organizations:
-            messages.warning(
+            messages.info(
                 request,
                 f"Created {organization.reference} {organization.name} "
                 f"({organization.get_kind_display()}, {organization.country or 'no country'}): "
