@@ -67,7 +67,7 @@ def plain(column: str, attribute: str | None = None, widget=None, readonly=False
     )
 
 
-def version() -> Field:
+def version_column() -> Field:
     """The record's version: compared on import (a stale row is refused), never written."""
     return plain("version", readonly=True)
 
