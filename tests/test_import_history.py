@@ -43,3 +43,14 @@ def test_new_imported_records_have_their_fields_in_history(seed, alice):
     importing.apply(planned(Agreement, sheet, "csv"), by=alice, filename="s.csv")
     version = Agreement.objects.get(title_en="Historied").history.get()
     assert [f.fieldofcooperation.name for f in version.fields.all()] == ["Energy"]
+
+
+def test_the_history_page_shows_labels_not_codes(client, alice, rita):
+    from tests.conftest import make_agreement
+
+    agreement = make_agreement(alice)
+    services.verify_record(agreement, by=rita)
+    client.force_login(rita)
+    page = client.get(f"/admin/curation/agreement/{agreement.pk}/history/").content.decode()
+    assert "&nbsp;&rarr;&nbsp;&nbsp;Verified" in page  # the status's label, not its code
+    assert "&nbsp;&rarr;&nbsp;&nbsp;verified" not in page

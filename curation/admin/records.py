@@ -8,10 +8,10 @@ from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from simple_history.admin import SimpleHistoryAdmin
 
 from curation import services
 from curation.admin.filters import CountryFilter, FieldFilter, YearFilter
+from curation.admin.history import LabelledHistoryAdmin
 from curation.admin.locking import VersionCheckedAdminMixin, VersionCheckedForm
 from curation.admin.search import FoldedSearchMixin
 from curation.admin.spreadsheets import SpreadsheetAdminMixin
@@ -118,7 +118,7 @@ class RetractForm(forms.Form):
 
 
 class RecordAdmin(
-    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin
+    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, LabelledHistoryAdmin
 ):
     """What agreement and project admins share: the workflow actions and list columns."""
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
-from simple_history.admin import SimpleHistoryAdmin
 
 from curation import services
+from curation.admin.history import LabelledHistoryAdmin
 from curation.admin.locking import VersionCheckedAdminMixin
 from curation.admin.search import BoundedSearchMixin, FoldedSearchMixin
 from curation.admin.spreadsheets import SpreadsheetAdminMixin
@@ -16,7 +16,7 @@ from curation.models import Citation, FieldOfCooperation, Organization, Source
 
 @admin.register(Source)
 class SourceAdmin(
-    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin
+    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, LabelledHistoryAdmin
 ):
     list_display = ["reference", "title", "publisher", "published_on", "language", "citation_count"]
     list_display_links = ["reference", "title"]
@@ -50,7 +50,7 @@ class SourceAdmin(
 
 @admin.register(Organization)
 class OrganizationAdmin(
-    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, SimpleHistoryAdmin
+    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, LabelledHistoryAdmin
 ):
     list_display = ["name", "name_original", "acronym", "kind", "country", "successor"]
     list_filter = ["kind", "country"]
@@ -62,7 +62,7 @@ class OrganizationAdmin(
 
 
 @admin.register(FieldOfCooperation)
-class FieldOfCooperationAdmin(BoundedSearchMixin, SimpleHistoryAdmin):
+class FieldOfCooperationAdmin(BoundedSearchMixin, LabelledHistoryAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -70,7 +70,7 @@ class FieldOfCooperationAdmin(BoundedSearchMixin, SimpleHistoryAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(
-    VersionCheckedAdminMixin, BoundedSearchMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin
+    VersionCheckedAdminMixin, BoundedSearchMixin, SpreadsheetAdminMixin, LabelledHistoryAdmin
 ):
     list_display = ["__str__", "record_link", "source", "supported_fields", "is_inferred", "found"]
     list_filter = ["quote_found", "is_inferred"]
