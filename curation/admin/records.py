@@ -231,11 +231,19 @@ class RecordAdmin(
     def submit_for_review(self, request, queryset):
         self._apply(request, queryset, services.submit_for_review, "submitted for review")
 
-    @admin.action(description="Verify selected records")
+    def has_verify_permission(self, request) -> bool:
+        return request.user.has_perm(f"curation.verify_{self.model._meta.model_name}")
+
+    def has_retract_permission(self, request) -> bool:
+        return request.user.has_perm(f"curation.retract_{self.model._meta.model_name}")
+
+    @admin.action(description="Verify selected records", permissions=["verify"])
     def verify(self, request, queryset):
         self._apply(request, queryset, services.verify_record, "verified")
 
-    @admin.action(description="Retract selected records (asks for a reason)")
+    @admin.action(
+        description="Retract selected records (asks for a reason)", permissions=["retract"]
+    )
     def retract(self, request, queryset):
         form = RetractForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -260,7 +268,9 @@ class RecordAdmin(
             },
         )
 
-    @admin.action(description="Reopen selected retracted records for review")
+    @admin.action(
+        description="Reopen selected retracted records for review", permissions=["retract"]
+    )
     def reopen(self, request, queryset):
         self._apply(request, queryset, services.reopen_record, "reopened")
 
