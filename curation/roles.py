@@ -17,16 +17,20 @@ EDITOR_PERMISSIONS = (
     + [f"{action}_{model}" for model in _LINKS for action in ("view", "add", "change", "delete")]
     + ["delete_source", "delete_organization", "delete_fieldofcooperation"]
 )
-# Only editors import; everyone who can view a list can export it.
+# Curators (editors and reviewers) import; everyone who can view a list can export it.
 IMPORT_PERMISSIONS = [
     f"import_{model}" for model in ["source", "organization", "agreement", "project", "citation"]
 ]
-REVIEWER_PERMISSIONS = EDITOR_PERMISSIONS + [
-    "verify_agreement",
-    "verify_project",
-    "retract_agreement",
-    "retract_project",
-]
+REVIEWER_PERMISSIONS = (
+    EDITOR_PERMISSIONS
+    + IMPORT_PERMISSIONS
+    + [
+        "verify_agreement",
+        "verify_project",
+        "retract_agreement",
+        "retract_project",
+    ]
+)
 
 
 def ensure_groups(**kwargs) -> None:

@@ -1,25 +1,34 @@
+"""The README's table of demo accounts says what each role may do: the groups agree."""
+
+import re
+from pathlib import Path
+
 from django.contrib.auth.models import Group
 
-from curation.roles import EDITORS, REVIEWERS
+README = Path(__file__).resolve().parent.parent / "README.md"
+# Words of the README's "may do" column, and the permission each one promises.
+PROMISES = {
+    "import": "import_agreement",
+    "change records": "change_agreement",
+    "verify": "verify_agreement",
+    "retract": "retract_agreement",
+}
 
 
-def test_groups_exist_after_migrate_with_their_permissions(db):
-    editors = set(Group.objects.get(name=EDITORS).permissions.values_list("codename", flat=True))
-    reviewers = set(
-        Group.objects.get(name=REVIEWERS).permissions.values_list("codename", flat=True)
-    )
-    assert {"add_agreement", "change_agreement", "add_citation", "change_source"} <= editors
-    assert not {"verify_agreement", "verify_project", "retract_agreement"} & editors
-    assert {
-        "verify_agreement",
-        "verify_project",
-        "retract_agreement",
-        "retract_project",
-    } <= reviewers
-    assert "delete_agreement" not in editors | reviewers
+def readme_roles() -> dict[str, str]:
+    rows = re.findall(r"^\| `(editor|reviewer)` \| `[^`]+` \| (.+) \|$", README.read_text(), re.M)
+    return dict(rows)
 
 
-def test_editor_and_reviewer_permissions_as_users(alice, rita):
-    assert alice.has_perm("curation.change_agreement")
-    assert not alice.has_perm("curation.verify_agreement")
-    assert rita.has_perm("curation.verify_project")
+def permissions(group: str) -> set[str]:
+    return set(Group.objects.get(name=group).permissions.values_list("codename", flat=True))
+
+
+def test_the_readme_promises_what_the_groups_allow(db):
+    roles = readme_roles()
+    editor, reviewer = permissions("Editors"), permissions("Reviewers")
+    assert "all an editor can" in roles["reviewer"] and editor <= reviewer
+    for words, codename in PROMISES.items():
+        assert (words in roles["editor"]) == (codename in editor), (words, roles["editor"])
+        promised = words in roles["reviewer"] or "all an editor can" in roles["reviewer"]
+        assert promised == (codename in reviewer), (words, roles["reviewer"])

@@ -10,6 +10,7 @@ from datetime import timedelta
 import openpyxl
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -219,13 +220,17 @@ def test_exports_neutralise_formulas_and_the_import_restores_them(alice):
 # Who may import and export.
 
 
-def test_only_editors_import_and_everyone_with_view_exports(client, alice, rita, django_user_model):
+def test_curators_import_and_everyone_who_can_view_exports(client, alice, rita, django_user_model):
     url = reverse("admin:curation_agreement_import")
-    client.force_login(rita)
+    for curator in (alice, rita):
+        client.force_login(curator)
+        assert client.get(url).status_code == 200
+        assert client.get(reverse("admin:curation_agreement_export")).status_code == 200
+    viewer = django_user_model.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_agreement"))
+    client.force_login(viewer)
     assert client.get(url).status_code == 403
     assert client.get(reverse("admin:curation_agreement_export")).status_code == 200
-    client.force_login(alice)
-    assert client.get(url).status_code == 200
     stranger = django_user_model.objects.create_user("stranger", is_staff=True)
     client.force_login(stranger)
     assert client.get(reverse("admin:curation_agreement_export")).status_code == 403
