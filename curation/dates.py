@@ -87,6 +87,11 @@ class PartialDateField(models.CharField):
         except ValueError as error:
             raise ValidationError(str(error), code="invalid_date") from None
 
+    def formfield(self, **kwargs):
+        # What is typed may be longer than what is stored ("3 March 2024"): the form must not
+        # cut it, so that the parser's message names the whole value.
+        return super().formfield(**{"max_length": 40, **kwargs})
+
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("help_text", None)

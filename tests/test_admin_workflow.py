@@ -275,3 +275,22 @@ def test_editing_or_deleting_a_citation_on_its_own_page_sends_the_record_to_revi
     agreement.refresh_from_db()
     assert not Citation.objects.filter(pk=citation.pk).exists()
     assert agreement.status == Status.IN_REVIEW and agreement.last_edited_by == alice
+
+
+def test_a_date_typed_in_words_is_refused_whole_with_the_format(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:curation_agreement_add"), agreement_form(date_signed="3 March 2024")
+    )
+    errors = response.context["adminform"].form.errors["date_signed"]
+    assert "“3 March 2024” is not a date" in errors[0] and "YYYY-MM-DD" in errors[0]
+    assert 'maxlength="10"' not in response.content.decode()
+
+
+def test_who_edited_and_verified_is_a_name_not_a_link_to_the_user_admin(client, alice, rita):
+    agreement = make_agreement(alice)
+    client.force_login(rita)
+    run_action(client, "verify", [agreement])
+    page = client.get(reverse("admin:curation_agreement_change", args=[agreement.pk]))
+    text = page.content.decode()
+    assert "rita" in text and "/admin/auth/user/" not in text

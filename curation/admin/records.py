@@ -132,8 +132,8 @@ class RecordAdmin(
         "reference",
         "status",
         "retraction_reason",
-        "last_edited_by",
-        "verified_by",
+        "last_edited_by_name",
+        "verified_by_name",
         "verified_at",
     ]
     workflow_fieldset = (
@@ -155,6 +155,15 @@ class RecordAdmin(
                 ),
             )
         )
+
+    # Names, not links: curators may not open the user admin.
+    @admin.display(description="last edited by")
+    def last_edited_by_name(self, record) -> str:
+        return record.last_edited_by.get_username() if record.last_edited_by else "—"
+
+    @admin.display(description="verified by")
+    def verified_by_name(self, record) -> str:
+        return record.verified_by.get_username() if record.verified_by else "—"
 
     @admin.display(description="provenance")
     def coverage(self, record) -> str:
