@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+PORT ?= 8000
 
 .PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports bench-load
 
@@ -14,12 +15,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Migrate, load the seed dataset into an empty database, print the demo logins, serve.
+# Migrate, load the seed dataset into an empty database, print the demo logins, serve
+# (on another port with `make run PORT=8001`).
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_demo
 	$(PY) manage.py demo_accounts
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite on SQLite, or on $DATABASE_URL when it is set.
 test: install

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from curation.countries import country_names
 from curation.models import FieldOfCooperation, Organization
 
 
@@ -18,7 +19,8 @@ class CountryFilter(admin.SimpleListFilter):
             .values_list("country", flat=True)
             .distinct()
         )
-        return [(code, code) for code in codes]
+        names = country_names()
+        return sorted(((code, names.get(code, code)) for code in codes), key=lambda c: c[1])
 
     def queryset(self, request, queryset):
         return queryset.in_countries([self.value()]) if self.value() else queryset

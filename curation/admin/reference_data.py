@@ -75,7 +75,7 @@ class CitationAdmin(
     list_display = ["__str__", "record_link", "source", "supported_fields", "is_inferred", "found"]
     list_filter = ["quote_found", "is_inferred"]
     list_select_related = ["source", "agreement", "project"]
-    search_fields = ["quote", "translation"]
+    search_fields = ["quote", "translation", "source__reference", "source__title"]
     show_full_result_count = False
     autocomplete_fields = ["source", "agreement", "project"]
     readonly_fields = ["found"]
@@ -103,7 +103,7 @@ class CitationAdmin(
 
     @admin.display(description="supports")
     def supported_fields(self, citation: Citation) -> str:
-        return ", ".join(citation.supports)
+        return ", ".join(citation.supported_labels())
 
     @admin.display(description="quote in source", boolean=True, ordering="quote_found")
     def found(self, citation: Citation) -> bool:

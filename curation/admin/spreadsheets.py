@@ -22,7 +22,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import escape
 from django.views.decorators.http import require_POST
 from import_export.admin import ExportActionMixin, ImportExportMixin
-from import_export.forms import ConfirmImportForm
+from import_export.forms import ConfirmImportForm, ExportForm
 
 from curation.models import ImportBatch, Organization
 from curation.resources import RESOURCES
@@ -38,6 +38,9 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
     import_template_name = "admin/curation/import.html"
     from_encoding = None  # the formats detect it
     show_change_form_export = False
+    # Whole sheets, which import back as they are; the library's column picker also relies on
+    # an inline script that the Content-Security-Policy blocks.
+    export_form_class = ExportForm
 
     def get_resource_classes(self, request):
         return [type(RESOURCES[self.model])]

@@ -60,3 +60,13 @@ def test_editor_uploads_previews_ticks_and_confirms(
 
     narrow.goto(f"{live_server.url}/admin/curation/agreement/import/")
     screenshot(narrow, "import-form-mobile")
+
+    page.goto(f"{live_server.url}/admin/curation/agreement/?q=marine")
+    page.click("a.export_link")
+    page.select_option("#id_format", label="xlsx")
+    with page.expect_download() as download:
+        page.click("input[type=submit]")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    agreement = Agreement.objects.get()
+    page.goto(f"{live_server.url}/admin/curation/agreement/{agreement.pk}/history/")
+    screenshot(page, "agreement-history-desktop")  # the page's CSP is checked by new_page
