@@ -54,3 +54,4 @@ def test_the_history_page_shows_labels_not_codes(client, alice, rita):
     page = client.get(f"/admin/curation/agreement/{agreement.pk}/history/").content.decode()
     assert "&nbsp;&rarr;&nbsp;&nbsp;Verified" in page  # the status's label, not its code
     assert "&nbsp;&rarr;&nbsp;&nbsp;verified" not in page
+    assert "/admin/auth/user/" not in page  # who changed it: a name, not a link
