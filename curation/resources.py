@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from django.db.models import Prefetch
 from import_export import resources
 from import_export.fields import Field
 
@@ -118,10 +117,34 @@ class SheetResource(resources.ModelResource):
         return self.model.objects.all()
 
     def iter_queryset(self, queryset):
-        # Django prefetches the lists of each chunk of an iterator (the library would paginate).
+        """Records in chunks, each chunk's list cells read in one query per list column (the
+        library would paginate, and prefetch model instances for every item)."""
         if not queryset.query.is_sliced:
             queryset = queryset.order_by(*queryset.query.order_by or ["pk"])
-        yield from queryset.iterator(CHUNK)
+        chunk = []
+        for obj in queryset.prefetch_related(None).iterator(CHUNK):
+            chunk.append(obj)
+            if len(chunk) == CHUNK:
+                yield from self.with_lists(chunk)
+                chunk = []
+        yield from self.with_lists(chunk)
+
+    def with_lists(self, objects: list) -> list:
+        """objects, each with the texts of its list cells (sheet_lists), read per column."""
+        lists = [
+            (column, field)
+            for column, field in self.columns.items()
+            if isinstance(field.widget, ListWidget) and field.widget.related
+        ]
+        if not lists or not objects:
+            return objects
+        by_pk = {obj.pk: obj for obj in objects}
+        for obj in objects:
+            obj.sheet_lists = {column: [] for column, _ in lists}
+        for column, field in lists:
+            for pk, text in field.widget.cells_for(self.model, field.attribute, list(by_pk)):
+                by_pk[pk].sheet_lists[column].append(text)
+        return objects
 
     def export(self, queryset=None, **kwargs):
         dataset = super().export(queryset, **kwargs)
@@ -134,7 +157,13 @@ class SheetResource(resources.ModelResource):
 
     def sheet_row(self, instance, selected_fields=None) -> list[str]:
         """The row's cells as the editor reads them (what an imported row is compared with)."""
-        return [field.export(instance) for field in self._fields_for(selected_fields)]
+        lists = getattr(instance, "sheet_lists", {})
+        return [
+            field.widget.render(lists[field.column_name])
+            if field.column_name in lists
+            else field.export(instance)
+            for field in self._fields_for(selected_fields)
+        ]
 
     def _fields_for(self, selected_fields) -> list[Field]:
         """The selected fields, by column or field name (all by default), in column order."""
@@ -147,7 +176,8 @@ class SheetResource(resources.ModelResource):
 
     def export_rows(self, objects) -> list[dict[str, str]]:
         headers = self.headers
-        return [dict(zip(headers, self.sheet_row(obj), strict=True)) for obj in objects]
+        rows = self.with_lists(objects)
+        return [dict(zip(headers, self.sheet_row(obj), strict=True)) for obj in rows]
 
     def key(self, cells: dict[str, str]) -> str:
         """The stable reference that names the row's record, or '' for a new one."""
@@ -172,7 +202,8 @@ class SheetResource(resources.ModelResource):
         """The library's import_data, on coop's engine: every row is checked before any is
         written, and then all are written in one transaction, or none. A dry run writes
         nothing to the records. kwargs: user (who imports; else settings.IMPORT_USER),
-        file_name, and batch (the admin's ImportBatch, which keeps a checked plan for confirm)."""
+        file_name, and batch (the admin's ImportBatch, which keeps a checked plan for confirm:
+        with a batch, the dataset must be the batch's file)."""
         return import_dataset(
             self,
             dataset,
@@ -197,15 +228,6 @@ class RecordResource(SheetResource):
     summary = text("summary", Record)
     status = plain("status", widget=ChoiceWidget(Status), readonly=True)
     version = version_column()
-
-    def get_queryset(self):
-        links = Prefetch(
-            self.model.LINKS,
-            queryset=self.model._meta.get_field(self.model.LINKS)
-            .related_model.objects.select_related("organization")
-            .only("role", "organization__name", f"{self.model._meta.model_name}_id"),
-        )
-        return self.model.objects.prefetch_related(links, "fields")
 
     def natural_key(self, cells):
         """Without a reference, a record is its exact English title and its date."""
@@ -244,12 +266,6 @@ class AgreementResource(RecordResource):
             "version",
         ]
 
-    def get_queryset(self):
-        relations = AgreementRelation.objects.select_related("other").only(
-            "kind", "agreement_id", "other__reference"
-        )
-        return super().get_queryset().prefetch_related(Prefetch("relations", queryset=relations))
-
 
 class ProjectResource(RecordResource):
     kind = plain("kind", widget=ChoiceWidget(Project.Kind))
@@ -279,10 +295,6 @@ class ProjectResource(RecordResource):
             "status",
             "version",
         ]
-
-    def get_queryset(self):
-        agreements = Prefetch("agreements", queryset=Agreement.objects.only("reference"))
-        return super().get_queryset().prefetch_related(agreements)
 
 
 class OrganizationResource(SheetResource):

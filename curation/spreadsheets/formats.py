@@ -39,6 +39,8 @@ class SpreadsheetError(ValueError):
 def cell_text(value) -> str:
     """A cell as the text the editor typed: 2000 not 2000.0, a date without a time, and in
     Unicode's composed form (NFC), whatever program or format wrote it."""
+    if type(value) is str:  # nearly every cell: first, and fast
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -20,6 +20,7 @@ from django.db.models import Model, prefetch_related_objects
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
 from curation.cells import restore
@@ -266,14 +267,15 @@ def preview(resource, table: Table, batch: ImportBatch | None = None) -> ImportP
 
 
 @collector_paused()
-def confirmed_plan(resource, table: Table, batch: ImportBatch | None = None) -> ImportPlan:
-    """The preview's plan while nothing has been saved since it was made, else a new one.
-    The records it updates are checked again inside apply()'s transaction."""
+def confirmed_plan(resource, dataset, batch: ImportBatch | None = None) -> ImportPlan:
+    """The preview's plan while nothing has been saved since it was made, else a new one from
+    the dataset (the batch's file). The records it updates are checked again inside apply()'s
+    transaction."""
     if batch is not None and batch.checked_at_generation == Publication.current():
         kept_plan = kept(resource, bytes(batch.checked_plan))
         if kept_plan is not None:
             return kept_plan
-    return plan(resource, table, batch.approved_names() if batch else ())
+    return plan(resource, Table.of(dataset), batch.approved_names() if batch else ())
 
 
 def keep(import_plan: ImportPlan) -> bytes:
@@ -378,8 +380,9 @@ def _exported(resource, objects: list[Model]) -> dict[int, dict[str, str]]:
     unique = list({obj.pk: obj for obj in objects}.values())
     exported = {}
     for chunk in _chunks(unique, BATCH):
-        prefetch_related_objects(chunk, *resource.get_queryset()._prefetch_related_lookups)
         exported |= zip([obj.pk for obj in chunk], resource.export_rows(chunk), strict=True)
+        for obj in chunk:
+            vars(obj).pop("sheet_lists", None)  # read for the comparison only: not kept
     return exported
 
 
@@ -537,7 +540,7 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
     link_model, record_field, links = link.related_model, link.field.name, model.LINKS
     scalar = resource.scalar_attributes()
     started = timezone.now()
-    new_ids = _insert_new_records(import_plan, scalar, link_model, record_field, by, reason)
+    _insert_new_records(import_plan, scalar, link_model, record_field, by, reason)
     updated_rows = _rows(import_plan, "update")
     changed_fields = sorted({h for row in updated_rows for h in row.changes if h in scalar})
     unlinked = [row.obj for row in updated_rows if links not in row.values]
@@ -579,7 +582,7 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
         )
     if model is Agreement:
         _replace_relations(changed("relations"), by, reason)
-    insert_m2m_history(model, [*new_ids, *(row.obj.pk for row in updated_rows)], since=started)
+    insert_m2m_history(model, [row.obj.pk for row in updated_rows], since=started)
 
 
 def _save_changes(objects: list[Model], fields: list[str], by, reason: str) -> None:
@@ -611,7 +614,7 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
     model = import_plan.resource.model
     new_rows = _rows(import_plan, "new")
     if not new_rows:
-        return []
+        return
     now = timezone.now()
     references = allocate_references(model, len(new_rows))
     ids = reserve_ids(model, len(new_rows))
@@ -631,6 +634,9 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
             }
         )
     insert_rows(model, records)
+    history_ids = reserve_ids(model.history.model, len(records))
+    for record, history_id in zip(records, history_ids, strict=True):
+        record["history_id"] = history_id  # known now: the lists' history rows point at it
     insert_history(model, records, by=by, reason=reason, when=now)
     links = [
         {f"{record_field}_id": record["id"], "organization_id": organization.pk, "role": role}
@@ -641,24 +647,8 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
         link["id"] = pk
     insert_rows(link_model, links)
     insert_history(link_model, links, by=by, reason=reason, when=now)
-    name = model._meta.model_name
-    insert_rows(
-        model.fields.through,
-        [
-            {f"{name}_id": record["id"], "fieldofcooperation_id": chosen.pk}
-            for row, record in zip(new_rows, records, strict=True)
-            for chosen in row.values.get("fields", [])
-        ],
-    )
-    if model is Project:
-        insert_rows(
-            Project.agreements.through,
-            [
-                {"project_id": record["id"], "agreement_id": agreement.pk}
-                for row, record in zip(new_rows, records, strict=True)
-                for agreement in row.values.get("agreements", [])
-            ],
-        )
+    for attribute in ("fields", "agreements") if model is Project else ("fields",):
+        _insert_many(model, attribute, new_rows, records)
     if model is Agreement:
         relations = [
             AgreementRelation(agreement_id=record["id"], kind=kind, other=other)
@@ -672,7 +662,22 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
             default_user=by,
             default_change_reason=reason,
         )
-    return [record["id"] for record in records]
+
+
+def _insert_many(model, attribute: str, new_rows, records) -> None:
+    """New records' many-to-many rows (fields of cooperation, agreements), and the same rows in
+    the history of the records' first version."""
+    field = model._meta.get_field(attribute)
+    own, target = f"{model._meta.model_name}_id", f"{field.related_model._meta.model_name}_id"
+    rows = [
+        {own: record["id"], target: chosen.pk, "history_id": record["history_id"]}
+        for row, record in zip(new_rows, records, strict=True)
+        for chosen in row.values.get(attribute, [])
+    ]
+    for row, pk in zip(rows, reserve_ids(field.remote_field.through, len(rows)), strict=True):
+        row["id"] = pk
+    insert_rows(field.remote_field.through, rows)
+    insert_rows(HistoricalRecords.m2m_models[field], rows)
 
 
 def _replace_links(rows, links, link_model, record_field, by, reason) -> None:

@@ -56,11 +56,10 @@ class ImportResult(Result):
 
 def import_dataset(resource, dataset, *, dry_run, raise_errors, user, file_name, batch):
     """Check the dataset, and unless dry_run write it all; the Result says what happened."""
-    table = Table.of(dataset)
     if dry_run:
-        import_plan = importing.preview(resource, table, batch)
+        import_plan = importing.preview(resource, Table.of(dataset), batch)
     else:
-        import_plan = importing.confirmed_plan(resource, table, batch)
+        import_plan = importing.confirmed_plan(resource, dataset, batch)
     result = result_of(import_plan, resource)
     result.batch = batch
     if raise_errors and (result.has_errors() or result.has_validation_errors()):

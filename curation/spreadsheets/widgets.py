@@ -205,13 +205,27 @@ class AmountWidget(TextWidget):
 
 
 class ListWidget(TextWidget):
-    """Several values in one cell, separated by "; ", written sorted so exports compare."""
+    """Several values in one cell, separated by "; ", written sorted so exports compare.
+
+    An export reads a list column for a whole chunk of records in one values query
+    (cells_for); render() then joins the texts. Given a related manager instead (a record
+    read on its own), it reads the items from it."""
+
+    related = True  # the items are related records (else a list the model holds itself)
 
     def render(self, value, obj=None, **kwargs) -> str:
-        return join_list(self.item_text(item) for item in value.all()) if value is not None else ""
+        if value is None:
+            return ""
+        if hasattr(value, "all"):
+            value = [self.item_text(item) for item in value.all()]
+        return join_list(value)
 
     def item_text(self, item) -> str:
         return str(item)
+
+    def cells_for(self, model, attribute: str, pks: list[int]):
+        """(record pk, item text) for every item of these records' list."""
+        raise NotImplementedError
 
     def canonical(self, text: str) -> str:
         return _canonical_list(text.strip())
@@ -244,6 +258,13 @@ class OrganizationLinksWidget(ListWidget):
     def item_text(self, link) -> str:
         return f"{link.organization.name} ({link.role})"
 
+    def cells_for(self, model, attribute, pks):
+        link = model._meta.get_field(attribute)
+        record = f"{link.field.name}_id"
+        links = link.related_model.objects.filter(**{f"{record}__in": pks})
+        for pk, name, role in links.values_list(record, "organization__name", "role"):
+            yield pk, f"{name} ({role})"
+
     def clean_item(self, item, lookups):
         roles = dict(self.link_model.Role.choices)
         match = _ROLE.match(item)
@@ -263,6 +284,9 @@ class VocabularyWidget(ListWidget):
     def item_text(self, vocabulary_field) -> str:
         return vocabulary_field.name
 
+    def cells_for(self, model, attribute, pks):
+        yield from _through_values(model, attribute, pks, "fieldofcooperation__name")
+
     def clean_item(self, item, lookups):
         found = lookups.fields.get(fold_for_search(item))
         if found is None:
@@ -277,6 +301,9 @@ class AgreementReferencesWidget(ListWidget):
 
     def item_text(self, agreement) -> str:
         return agreement.reference
+
+    def cells_for(self, model, attribute, pks):
+        yield from _through_values(model, attribute, pks, "agreement__reference")
 
     def clean_item(self, item, lookups):
         if item not in lookups.agreements:
@@ -294,6 +321,14 @@ class RelationsWidget(ListWidget):
     def item_text(self, relation) -> str:
         return f"{relation.kind} {relation.other.reference}"
 
+    def cells_for(self, model, attribute, pks):
+        relations = model._meta.get_field(attribute).related_model.objects
+        rows = relations.filter(agreement_id__in=pks).values_list(
+            "agreement_id", "kind", "other__reference"
+        )
+        for pk, kind, reference in rows:
+            yield pk, f"{kind} {reference}"
+
     def clean_item(self, item, lookups):
         kinds = dict(self.kinds.choices)
         kind, _, reference = item.partition(" ")
@@ -306,8 +341,17 @@ class RelationsWidget(ListWidget):
         return kind, other
 
 
+def _through_values(model, attribute: str, pks: list[int], target: str):
+    """(record pk, target value) through a many-to-many field's table."""
+    through = model._meta.get_field(attribute).remote_field.through
+    own = f"{model._meta.model_name}_id"
+    yield from through.objects.filter(**{f"{own}__in": pks}).values_list(own, target)
+
+
 class SupportsWidget(ListWidget):
     """What a citation supports: field names, as the admin's checkboxes store them."""
+
+    related = False
 
     def __init__(self, allowed):
         super().__init__()
