@@ -52,6 +52,7 @@ WRITTEN_TABLES = [
     "curation_agreementparty",
     "curation_historicalagreementparty",
     "curation_agreement_fields",
+    "curation_historicalagreement_fields",
 ]
 
 
