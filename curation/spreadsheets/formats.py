@@ -297,7 +297,7 @@ def column_width(header: str) -> int:
 
 class ODS(SheetFormat):
     """LibreOffice's own format, read from its XML as it streams (repeated cells and rows,
-    paragraphs, spaces and line breaks as LibreOffice writes them) and written with odfpy."""
+    paragraphs, spaces and line breaks as LibreOffice writes them) and written row by row."""
 
     EXTENSION = "ods"
     CONTENT_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
