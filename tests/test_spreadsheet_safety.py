@@ -341,3 +341,24 @@ def test_a_kept_plan_that_was_tampered_with_is_never_unpickled(client, seed, ali
     monkeypatch.setattr(importing.pickle, "loads", unpickled.append)
     assert "1 new" in confirm(client, confirm_data(preview))  # checked the sheet again instead
     assert unpickled == []
+
+
+def test_a_ticked_organization_with_a_bad_country_or_kind_is_refused_with_a_message(
+    client, seed, alice
+):
+    client.force_login(alice)
+    preview = upload(client, HEADER + "Ticked deal,Contract,2022-05,Neworg (signatory)\n")
+    again = approve(client, preview, {"Neworg": ("company", "<b>")})
+    page = again.content.decode()
+    assert "“Neworg” was not ticked" in page and "ISO 3166" in page and "<b>" not in page
+    assert 'id="count-invalid">1<' in page  # still unknown: nothing will be created
+    again = approve(client, preview, {"Neworg": ("spaceship", "FR")})
+    assert "“Neworg” was not ticked" in again.content.decode()
+    assert not Organization.objects.filter(name="Neworg").exists()
+
+
+def test_a_forged_format_gets_a_message_not_a_server_error(client, seed, alice):
+    client.force_login(alice)
+    preview = upload(client, HEADER + "Forged deal,Contract,2022-05,Vietnam (signatory)\n")
+    assert "Nothing was imported" in confirm(client, {**confirm_data(preview), "format": "99"})
+    assert not Agreement.objects.filter(title_en="Forged deal").exists()

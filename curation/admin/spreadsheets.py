@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -105,12 +105,12 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         data = confirm_form.cleaned_data
         batch = self.claimed_batch(request, data["import_file_name"], data["original_file_name"])
         batch.approve_organizations(self._chosen_organizations(request))
-        input_format = self.get_import_formats()[int(data["format"])]()
         try:
+            input_format = self.get_import_formats()[int(data["format"])]()
             dataset = input_format.create_dataset(
                 ImportBatchStorage(name=data["import_file_name"]).read()
             )
-        except SpreadsheetError as error:
+        except (ValueError, IndexError) as error:  # SpreadsheetError, or a forged format
             messages.error(request, str(error))
             return self._preview_response(request, None, None)
         resource = self.choose_import_resource_class(confirm_form, request)()
@@ -121,14 +121,23 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         return self._preview_response(request, result, confirm_form if ok else None, data)
 
     def _chosen_organizations(self, request) -> dict[str, dict]:
-        kinds = dict(Organization.Kind.choices)
+        """The ticked names with their kind and country; a value that an organization cannot
+        have is refused with a message, and that name is not ticked."""
         chosen = {}
         for index in request.POST.getlist("create_organization"):
             name = request.POST.get(f"name-{index}", "").strip()
-            kind = request.POST.get(f"kind-{index}", "")
-            country = request.POST.get(f"country-{index}", "").strip().upper()[:2]
-            if name:
-                chosen[name] = {"kind": kind if kind in kinds else "", "country": country}
+            values = {
+                "kind": request.POST.get(f"kind-{index}", ""),
+                "country": request.POST.get(f"country-{index}", "").strip().upper(),
+            }
+            organization = Organization(name=name, **values)
+            try:
+                organization.clean_fields(exclude=["reference", "version", "search_text"])
+            except ValidationError as error:
+                problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+                messages.error(request, f"“{name[:80]}” was not ticked: {problems}")
+                continue
+            chosen[name] = values
         return chosen
 
     def _preview_response(self, request, result, confirm_form, confirm_data=None):
@@ -170,7 +179,7 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         try:
             if super().process_import(request, **kwargs) is not None:  # its form was invalid
                 messages.error(request, "This preview is incomplete: upload the file again.")
-        except SpreadsheetError as error:
+        except (ValueError, IndexError) as error:  # SpreadsheetError, or a forged format
             messages.error(request, f"Nothing was imported: {error}")
         except PermissionDenied:
             messages.error(request, "Nothing was imported: this upload is someone else's.")
