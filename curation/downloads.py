@@ -77,14 +77,16 @@ def organization_links(record: Record) -> list[dict]:
     ]
 
 
-def record_data(record: Record, roles: dict[int, str]) -> dict:
+def record_data(record: Record, roles: dict[int, str], site: str = "/") -> dict:
+    """A record as the JSON download gives it; site is the address its url starts with."""
     data = {
         "reference": record.reference,
-        "url": record.get_absolute_url(),
+        "url": site.rstrip("/") + record.get_absolute_url(),
         "title_en": record.title_en,
         "title_original": record.title_original,
         "original_language": record.original_language,
         "kind": record.kind,
+        "kind_label": record.get_kind_display(),  # as the CSV download writes it
         "summary": record.summary,
         "fields": [field.name for field in record.fields.all()],
     }
@@ -133,10 +135,10 @@ def csv_row(resource, record: Record, columns: list[str], roles) -> list[str]:
     return own + [neutralise(evidence[column]) for column in EVIDENCE_COLUMNS]
 
 
-def _records(queryset) -> Iterator[dict]:
+def _records(queryset, site: str) -> Iterator[dict]:
     roles = verifier_roles()
     for record in queryset.iterator(chunk_size=CHUNK):
-        yield record_data(record, roles)
+        yield record_data(record, roles, site)
 
 
 def attachment(response, filename: str, extension: str):
@@ -156,10 +158,10 @@ def csv_response(queryset, filename: str) -> StreamingHttpResponse:
     return attachment(response, filename, "csv")
 
 
-def json_response(queryset, filename: str) -> StreamingHttpResponse:
+def json_response(queryset, filename: str, site: str) -> StreamingHttpResponse:
     def chunks() -> Iterable[str]:
         yield '{"results": ['
-        for index, data in enumerate(_records(queryset)):
+        for index, data in enumerate(_records(queryset, site)):
             yield ("," if index else "") + "\n" + json.dumps(data, ensure_ascii=False)
         yield "\n]}\n"
 

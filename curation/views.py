@@ -64,7 +64,9 @@ class PublicList(PublicRecordMixin, ListView):
                 public = Agreement.objects.public()
                 queryset = queryset.prefetch_related(Prefetch("agreements", queryset=public))
             name = self.model._meta.verbose_name_plural
-            return getattr(downloads, f"{download}_response")(queryset, name)
+            if download == "json":  # its records link to their pages: whole addresses
+                return downloads.json_response(queryset, name, request.build_absolute_uri("/"))
+            return downloads.csv_response(queryset, name)
         if download:
             self.notices.append(_("Unknown format “%s”: use csv or json.") % download[:20])
         return super().get(request, *args, **kwargs)

@@ -56,6 +56,17 @@ def test_json_gives_dates_with_precision_parties_and_citations(client, seed):
     assert set(citation) >= {"quote", "translation", "inferred", "source"}
     assert set(citation["source"]) >= {"title", "publisher", "url", "published_on"}
     assert "signed of a scientific and technical cooperation agreement" in citation["quote"]
+    assert soviet_era["url"] == f"http://testserver/agreements/{soviet_era['reference']}/"
+    assert (soviet_era["kind"], soviet_era["kind_label"]) == (
+        "cooperation_agreement",
+        "Cooperation agreement",
+    )
+    csv_row = next(
+        csv.DictReader(
+            io.StringIO(download(client, "agreement", format="csv", country="SU").lstrip("\ufeff"))
+        )
+    )
+    assert csv_row["kind"] == soviet_era["kind_label"]  # the CSV writes the label
 
 
 def test_vietnamese_quotes_keep_their_translation(client, seed):
