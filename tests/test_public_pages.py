@@ -129,3 +129,21 @@ def test_vietnamese_interface_shows_vietnamese_titles(client, seed):
     assert "Thỏa thuận hợp tác về sử dụng năng lượng nguyên tử vì mục đích hòa bình" in page
     assert ">Dự án</a>" in page and "Tìm kiếm" in page  # the interface, not only the data
     assert 'href="/agreements/"' in page  # and back to English
+
+
+def test_the_detail_page_gives_each_title_once(client, alice):
+    from curation.models import Status
+    from tests.conftest import make_agreement
+
+    agreement = make_agreement(
+        alice,
+        status=Status.VERIFIED,
+        title_en="Agreement on nuclear science",
+        title_original="Hiệp định về khoa học hạt nhân",
+        original_language="vi",
+    )
+    for prefix in ("", "/vi"):
+        page = client.get(prefix + agreement.get_absolute_url()).content.decode()
+        main = page[page.index("<main") : page.index("</main>")]
+        assert main.count("Agreement on nuclear science") == 1, prefix
+        assert main.count("Hiệp định về khoa học hạt nhân") == 1, prefix
