@@ -294,3 +294,36 @@ def test_who_edited_and_verified_is_a_name_not_a_link_to_the_user_admin(client, 
     page = client.get(reverse("admin:curation_agreement_change", args=[agreement.pk]))
     text = page.content.decode()
     assert "rita" in text and "/admin/auth/user/" not in text
+
+
+def test_the_change_form_shows_status_and_coverage_and_submits_and_verifies(client, alice, rita):
+    agreement = make_agreement(alice, status=Status.DRAFT)
+    url = reverse("admin:curation_agreement_change", args=[agreement.pk])
+    client.force_login(alice)
+    page = client.get(url).content.decode()
+    assert "Status: Draft" in page and "title ✓" in page
+    assert 'name="_submit_for_review"' in page and 'name="_verify"' not in page
+    response = client.post(url, agreement_with_inlines_form(agreement, _submit_for_review="1"))
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.status == Status.IN_REVIEW
+    client.force_login(rita)
+    page = client.get(url).content.decode()
+    assert 'name="_verify"' in page and "waiting for a reviewer" in page
+    response = client.post(url, agreement_with_inlines_form(agreement, _verify="1"), follow=True)
+    agreement.refresh_from_db()
+    assert agreement.status == Status.VERIFIED
+    assert any("verified" in m for m in messages_of(response))
+    page = client.get(url).content.decode()
+    assert "on the public site" in page and 'name="_verify"' not in page
+
+
+def test_the_verify_button_refuses_what_the_action_refuses(client, alice, rita):
+    agreement = make_agreement(alice, covered=False)
+    client.force_login(rita)
+    url = reverse("admin:curation_agreement_change", args=[agreement.pk])
+    form = agreement_form(title_en=agreement.title_en, _verify="1")
+    response = client.post(url, form, follow=True)
+    agreement.refresh_from_db()
+    assert agreement.status == Status.IN_REVIEW
+    assert any("Not verified" in m for m in messages_of(response))

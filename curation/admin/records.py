@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -136,6 +138,7 @@ class RecordAdmin(
         "verified_by_name",
         "verified_at",
     ]
+    change_form_template = "admin/curation/record_change_form.html"
     workflow_fieldset = (
         "Review",
         {"fields": readonly_fields + ["internal_notes"], "classes": ["collapse"]},
@@ -217,9 +220,28 @@ class RecordAdmin(
             )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST" and "_verify" in request.POST:
+            return self.verify_as_stored(request, object_id)
         if request.method == "GET" and (record := self.get_object(request, object_id)):
             self.warn_unfound_quotes(request, record)
+        extra_context = {**(extra_context or {}), "can_verify": self.has_verify_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def verify_as_stored(self, request, object_id):
+        """The change form's Verify button: the record as stored, never the form's edits (a
+        reviewer who edits becomes its last editor, and another must verify)."""
+        record = self.get_object(request, object_id)
+        if record is None:
+            raise Http404
+        self._apply(request, [record], services.verify_record, "verified")
+        return redirect(request.path)
+
+    def response_change(self, request, obj):
+        """The change form's "Save and submit for review" button."""
+        if "_submit_for_review" in request.POST:
+            self._apply(request, [obj], services.submit_for_review, "submitted for review")
+            return redirect(request.path)
+        return super().response_change(request, obj)
 
     def _apply(self, request, queryset, step, done: str, **arguments) -> None:
         records, refusals = services.apply_to_each(queryset, step, by=request.user, **arguments)

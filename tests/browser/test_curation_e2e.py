@@ -67,6 +67,9 @@ def test_editor_records_reviewer_verifies_public_reads(
         reviewer, live_server, "verify", agreement.reference
     )
     assert Agreement.objects.get().status == Status.VERIFIED
+    reviewer.goto(f"{live_server.url}/admin/curation/agreement/{agreement.pk}/change/")
+    assert "on the public site" in reviewer.locator("#record-state").inner_text()
+    screenshot(reviewer, "agreement-change-form-desktop")
 
     reader = new_page()
     reader.goto(f"{live_server.url}/agreements/")
