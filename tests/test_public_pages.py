@@ -147,3 +147,20 @@ def test_the_detail_page_gives_each_title_once(client, alice):
         main = page[page.index("<main") : page.index("</main>")]
         assert main.count("Agreement on nuclear science") == 1, prefix
         assert main.count("Hiệp định về khoa học hạt nhân") == 1, prefix
+
+
+def test_a_list_row_names_its_sources_and_the_title_in_the_other_language(client, alice):
+    from curation.models import Status
+    from tests.conftest import make_agreement
+
+    make_agreement(
+        alice,
+        status=Status.VERIFIED,
+        title_en="Agreement on cooperation",
+        title_original="Thỏa thuận hợp tác",
+        original_language="vi",
+    )
+    page = client.get("/agreements/?q=hop+tac").content.decode()
+    assert "Agreement on cooperation" in page and "Thỏa thuận hợp tác" in page
+    assert "1 source" in page
+    assert "1 nguồn" in client.get("/vi/agreements/?q=hop+tac").content.decode()
