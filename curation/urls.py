@@ -1,4 +1,6 @@
+from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import path
+from django.views.decorators.cache import never_cache
 
 from curation import feeds, views
 from curation.caching import cached_public_page as cached
@@ -22,4 +24,14 @@ urlpatterns = [
     ),
     path("sources/<str:reference>/", cached(views.source_detail), name="source-detail"),
     path("feed/", cached(feeds.NewlyVerifiedFeed()), name="feed"),
+    path(
+        "preview/agreements/<str:reference>/",
+        staff_member_required(never_cache(views.AgreementPreview.as_view())),
+        name="agreement-preview",
+    ),
+    path(
+        "preview/projects/<str:reference>/",
+        staff_member_required(never_cache(views.ProjectPreview.as_view())),
+        name="project-preview",
+    ),
 ]

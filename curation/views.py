@@ -33,8 +33,11 @@ def _citations():
 class PublicRecordMixin:
     model: type = None
 
+    def records(self):
+        return self.model.objects.public()
+
     def get_queryset(self):
-        return self.model.objects.public().prefetch_related(
+        return self.records().prefetch_related(
             f"{self.model.LINKS}__organization", "fields", _citations()
         )
 
@@ -161,6 +164,30 @@ class ProjectDetail(PublicDetail):
             .get_queryset()
             .prefetch_related(Prefetch("agreements", queryset=Agreement.objects.public()))
         )
+
+
+class Preview:
+    """Staff see any record's page as it will look once verified: marked as a preview, never
+    cached, never indexed (see curation/urls.py). What it links to is still only public."""
+
+    def records(self):
+        return self.model.objects.all()
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "preview": True}
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+
+class AgreementPreview(Preview, AgreementDetail):
+    pass
+
+
+class ProjectPreview(Preview, ProjectDetail):
+    pass
 
 
 def _public_relations(linked: str):

@@ -118,3 +118,18 @@ def test_a_save_that_takes_a_record_off_the_public_site_says_so(client, alice, r
         reverse("admin:curation_agreement_change", args=[agreement.pk]), form, follow=True
     )
     assert any("no longer on the public site" in m for m in messages_of(response))
+
+
+def test_staff_preview_a_record_that_is_not_public_and_nobody_else_does(client, alice):
+    draft = make_agreement(alice, status=Status.DRAFT, title_en="A draft in the works")
+    preview = reverse("curation:agreement-preview", args=[draft.reference])
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert client.get(preview).status_code == 302  # to the login page
+    client.force_login(alice)
+    response = client.get(preview)
+    page = response.content.decode()
+    assert response.status_code == 200 and "A draft in the works" in page
+    assert "Preview for curators" in page and response["X-Robots-Tag"] == "noindex"
+    assert "no-cache" in response["Cache-Control"]
+    change = client.get(reverse("admin:curation_agreement_change", args=[draft.pk]))
+    assert preview in change.content.decode()  # "View on site" opens the preview

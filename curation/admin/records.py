@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -226,6 +227,12 @@ class RecordAdmin(
             self.warn_unfound_quotes(request, record)
         extra_context = {**(extra_context or {}), "can_verify": self.has_verify_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_view_on_site_url(self, obj=None):
+        """A record not yet public opens as the staff preview of its page, not a 404."""
+        if obj is not None and not obj.is_public:
+            return reverse(f"curation:{obj._meta.model_name}-preview", args=[obj.reference])
+        return super().get_view_on_site_url(obj)
 
     def verify_as_stored(self, request, object_id):
         """The change form's Verify button: the record as stored, never the form's edits (a
