@@ -115,7 +115,7 @@ def preview_and_confirm(data: bytes, action: str) -> dict:
     upload = ImportBatchStorage(model_name="agreement")
     upload.save(data)
     batch = upload.batch()
-    batch._set(created_by=editor, filename="bench.csv")
+    batch.claim(editor, "bench.csv")
     writes = []
     apply = importing.apply
 

@@ -73,7 +73,7 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
         """The upload behind a form; it belongs to whoever previewed it first."""
         batch = ImportBatchStorage(name=name).batch()
         if batch.created_by_id is None:
-            batch._set(created_by=request.user, filename=filename[:255])
+            batch.claim(request.user, filename)
         elif batch.created_by_id != request.user.pk:
             raise PermissionDenied
         return batch

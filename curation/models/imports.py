@@ -47,6 +47,10 @@ class ImportBatch(models.Model):
     def __str__(self) -> str:
         return f"{self.filename} ({self.model_name}, {self.get_state_display().lower()})"
 
+    def claim(self, user, filename: str) -> None:
+        """The upload is previewed by user: from now on it is theirs alone."""
+        self._set(created_by=user, filename=filename[:255])
+
     def mark_applied(self, counts: dict) -> None:
         self._finish(self.State.APPLIED, dict(counts), applied_at=timezone.now())
 
