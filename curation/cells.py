@@ -18,5 +18,8 @@ def neutralise(value: str) -> str:
 
 
 def restore(value: str) -> str:
-    """Undo neutralise()."""
-    return value[1:] if value.startswith(ESCAPE) else value
+    """Undo neutralise(): take off an apostrophe only where neutralise() put one, before a
+    formula trigger or another apostrophe. "'tis" typed by an editor stays as it is."""
+    if value.startswith(ESCAPE) and value[1:].startswith((*FORMULA_TRIGGERS, ESCAPE)):
+        return value[1:]
+    return value

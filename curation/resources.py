@@ -28,7 +28,6 @@ from curation.models import (
     Organization,
     Project,
     ProjectParticipant,
-    Record,
     Source,
     Status,
 )
@@ -53,10 +52,9 @@ from curation.text import fold_for_search
 CHUNK = 2000  # records read (with their lists) per query when exporting
 
 
-def text(column: str, model, **options) -> Field:
-    """A free-text column, as long as its model field allows."""
-    limit = model._meta.get_field(column).max_length
-    return Field(attribute=column, column_name=column, widget=TextWidget(limit, **options))
+def text(column: str, **options) -> Field:
+    """A free-text column (its length is checked by the model field's validators)."""
+    return Field(attribute=column, column_name=column, widget=TextWidget(**options))
 
 
 def plain(column: str, attribute: str | None = None, widget=None, readonly=False) -> Field:
@@ -109,6 +107,20 @@ class SheetResource(resources.ModelResource):
             for column, field in self.columns.items()
             if field.attribute in own and column not in self.informative | {"reference"}
         ]
+
+    def column_of(self, attribute: str) -> str:
+        """The column that sets a model attribute (the attribute's name if none does)."""
+        return next((c for c, f in self.columns.items() if f.attribute == attribute), attribute)
+
+    @cached_property
+    def _model_fields(self) -> dict:
+        return {f.name: f for f in self.model._meta.concrete_fields if not f.is_relation}
+
+    def check_value(self, attribute: str, value) -> None:
+        """Run the model field's validators (see curation.rules): a cell is refused as the
+        admin's form refuses the same value, with the same message."""
+        if attribute in self._model_fields:
+            self._model_fields[attribute].run_validators(value)
 
     def list_columns(self) -> list[str]:
         return [c for c, field in self.columns.items() if isinstance(field.widget, ListWidget)]
@@ -221,11 +233,11 @@ class RecordResource(SheetResource):
     required = ("title_en", "kind")
 
     reference = plain("reference")
-    title_en = text("title_en", Record)
-    title_original = text("title_original", Record)
-    original_language = text("original_language", Record)
+    title_en = text("title_en")
+    title_original = text("title_original")
+    original_language = text("original_language")
     fields_of_cooperation = plain("fields", "fields", VocabularyWidget())
-    summary = text("summary", Record)
+    summary = text("summary")
     status = plain("status", widget=ChoiceWidget(Status), readonly=True)
     version = version_column()
 
@@ -246,8 +258,8 @@ RECORD_COLUMNS = ["reference", "title_en", "title_original", "original_language"
 class AgreementResource(RecordResource):
     kind = plain("kind", widget=ChoiceWidget(Agreement.Kind))
     date_signed = plain("date_signed", widget=PartialDateWidget())
-    place = text("place", Agreement)
-    signed_by = text("signed_by", Agreement)
+    place = text("place")
+    signed_by = text("signed_by")
     parties = plain("parties", "party_links", OrganizationLinksWidget(AgreementParty))
     relations = plain("relations", "relations", RelationsWidget(AgreementRelation.Kind))
 
@@ -271,9 +283,9 @@ class ProjectResource(RecordResource):
     kind = plain("kind", widget=ChoiceWidget(Project.Kind))
     start = plain("start", widget=PartialDateWidget())
     end = plain("end", widget=PartialDateWidget())
-    location = text("location", Project)
+    location = text("location")
     budget_amount = plain("budget_amount", widget=AmountWidget())
-    budget_currency = text("budget_currency", Project)
+    budget_currency = text("budget_currency")
     participants = plain(
         "participants", "participant_links", OrganizationLinksWidget(ProjectParticipant)
     )
@@ -301,11 +313,11 @@ class OrganizationResource(SheetResource):
     required = ("name", "kind")
 
     reference = plain("reference")
-    name = text("name", Organization)
-    name_original = text("name_original", Organization)
-    acronym = text("acronym", Organization)
+    name = text("name")
+    name_original = text("name_original")
+    acronym = text("acronym")
     kind = plain("kind", widget=ChoiceWidget(Organization.Kind))
-    country = text("country", Organization)
+    country = text("country")
     successor = plain("successor", widget=OrganizationNameWidget())
     version = version_column()
 
@@ -328,15 +340,15 @@ class SourceResource(SheetResource):
     required = ("title", "captured_text")
 
     reference = plain("reference")
-    title = text("title", Source)
-    publisher = text("publisher", Source)
-    author = text("author", Source)
-    url = text("url", Source)
+    title = text("title")
+    publisher = text("publisher")
+    author = text("author")
+    url = text("url")
     published_on = plain("published_on", widget=PartialDateWidget())
-    language = text("language", Source)
+    language = text("language")
     kind = plain("kind", widget=ChoiceWidget(Source.Kind))
-    captured_text = text("captured_text", Source, verbatim=True)
-    notes = text("notes", Source)
+    captured_text = text("captured_text", verbatim=True)
+    notes = text("notes")
     version = version_column()
 
     class Meta:
@@ -363,12 +375,12 @@ class CitationResource(SheetResource):
         "record", widget=ReferenceWidget(("agreements", "projects"), "an agreement or project")
     )
     source = plain("source", widget=ReferenceWidget(("sources",), "a source"))
-    quote = text("quote", Citation)
-    translation = text("translation", Citation)
+    quote = text("quote")
+    translation = text("translation")
     supports = plain("supports", widget=SupportsWidget({**AGREEMENT_SUPPORTS, **PROJECT_SUPPORTS}))
-    locator = text("locator", Citation)
+    locator = text("locator")
     inferred = plain("inferred", "is_inferred", YesNoWidget())
-    inference = text("inference", Citation)
+    inference = text("inference")
     found = plain("found", "quote_found", YesNoWidget(), readonly=True)
     version = version_column()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from curation.models import (
@@ -22,7 +21,6 @@ from curation.models import (
     Publication,
     Source,
 )
-from curation.text import normalise_text
 
 # Set by bulk writers (imports) that keep search text and the publication counter themselves.
 bulk_writes: ContextVar[bool] = ContextVar("bulk_writes", default=False)
@@ -86,22 +84,10 @@ def _skip_history_for_fixture_rows(sender, instance, raw=False, **kwargs):
 
 
 def _text_as_read(sender, instance, raw=False, **kwargs):
-    """Text is stored as a person reads it, as a sheet can carry it: a textarea's \r\n would
-    otherwise make an unchanged export look changed when it comes back. A source's captured
-    text keeps its spaces: it is the article as captured."""
-    if raw:
-        return
-    for field in instance._meta.concrete_fields:
-        if not isinstance(field, models.CharField | models.TextField) or not field.editable:
-            continue
-        value = getattr(instance, field.attname)
-        if not isinstance(value, str):
-            continue
-        if (sender, field.name) == (Source, "captured_text"):
-            value = value.replace("\r\n", "\n").replace("\r", "\n")
-        else:
-            value = normalise_text(value)
-        setattr(instance, field.attname, value)
+    """Text is stored as rules.as_stored() says, however it is saved: a textarea's \r\n would
+    otherwise make an unchanged export look changed when it comes back."""
+    if not raw:
+        instance.normalise_text()
 
 
 def _public_data_changed(sender, raw=False, **kwargs):

@@ -16,10 +16,10 @@ from curation.models import (
     Source,
 )
 from curation.resources import RESOURCES
+from curation.rules import text_problem
 from curation.spreadsheets import importing
 from curation.spreadsheets.formats import CSV, SpreadsheetError
 from curation.spreadsheets.importing import read_table
-from curation.spreadsheets.widgets import CONTROL_CHARACTERS
 from tests.hostile import HOSTILE_FILES, HOSTILE_TEXT
 from tests.spreadsheets import confirm, confirm_data, upload
 from tests.test_admin_workflow import agreement_form
@@ -163,6 +163,6 @@ def test_import_cells(seed, value):
             continue
         for error in plan.errors:
             assert error.row == 2 and error.column in cells and error.message
-        if CONTROL_CHARACTERS.search(value):
+        if text_problem(value):
             assert not plan.can_apply
     assert snapshot() == before

@@ -28,6 +28,7 @@ from curation.models import (
     Project,
     ProjectParticipant,
 )
+from curation.rules import FORM_TEXT_FIELDS
 
 COVERAGE_MARKS = {"supported": "✓", "unsupported": "✗", "missing": "–"}
 
@@ -62,6 +63,7 @@ def citation_form(supportable: dict[str, str]) -> type[forms.ModelForm]:
 
 
 class CitationInline(admin.StackedInline):
+    formfield_overrides = FORM_TEXT_FIELDS
     model = Citation
     extra = 1
     autocomplete_fields = ["source"]
@@ -124,6 +126,8 @@ class RecordAdmin(
     VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, LabelledHistoryAdmin
 ):
     """What agreement and project admins share: the workflow actions and list columns."""
+
+    formfield_overrides = FORM_TEXT_FIELDS
 
     actions = ["submit_for_review", "verify", "retract", "reopen"]
     list_filter = ["status", "kind", CountryFilter, FieldFilter, YearFilter]

@@ -12,6 +12,7 @@ from curation.admin.locking import VersionCheckedAdminMixin
 from curation.admin.search import BoundedSearchMixin, FoldedSearchMixin
 from curation.admin.spreadsheets import SpreadsheetAdminMixin
 from curation.models import Citation, FieldOfCooperation, Organization, Source
+from curation.rules import FORM_TEXT_FIELDS
 
 
 @admin.register(Source)
@@ -24,7 +25,7 @@ class SourceAdmin(
     show_full_result_count = False
     ordering = ["reference"]
     readonly_fields = ["reference", "text_sha256"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {**FORM_TEXT_FIELDS, models.URLField: {"assume_scheme": "https"}}
     fields = [
         "reference",
         "title",
@@ -52,6 +53,7 @@ class SourceAdmin(
 class OrganizationAdmin(
     VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, LabelledHistoryAdmin
 ):
+    formfield_overrides = FORM_TEXT_FIELDS
     list_display = ["name", "name_original", "acronym", "kind", "country", "successor"]
     list_filter = ["kind", "country"]
     list_select_related = ["successor"]
@@ -63,6 +65,7 @@ class OrganizationAdmin(
 
 @admin.register(FieldOfCooperation)
 class FieldOfCooperationAdmin(BoundedSearchMixin, LabelledHistoryAdmin):
+    formfield_overrides = FORM_TEXT_FIELDS
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -72,6 +75,7 @@ class FieldOfCooperationAdmin(BoundedSearchMixin, LabelledHistoryAdmin):
 class CitationAdmin(
     VersionCheckedAdminMixin, BoundedSearchMixin, SpreadsheetAdminMixin, LabelledHistoryAdmin
 ):
+    formfield_overrides = FORM_TEXT_FIELDS
     list_display = ["__str__", "record_link", "source", "supported_fields", "is_inferred", "found"]
     list_filter = ["quote_found", "is_inferred"]
     list_select_related = ["source", "agreement", "project"]

@@ -11,6 +11,8 @@ formats and upload store, plus what the library lacks, each at one of its hooks:
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,6 +32,7 @@ from curation.spreadsheets.formats import FORMATS, SpreadsheetError
 from curation.spreadsheets.storage import ImportBatchStorage
 
 PREVIEW_ROWS = 300
+log = logging.getLogger("curation.spreadsheets")
 
 
 class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
@@ -183,6 +186,13 @@ class SpreadsheetAdminMixin(ImportExportMixin, ExportActionMixin):
             messages.error(request, f"Nothing was imported: {error}")
         except PermissionDenied:
             messages.error(request, "Nothing was imported: this upload is someone else's.")
+        except Exception:  # the page has begun: it must still end, and say what happened
+            log.exception("Import failed")
+            messages.error(
+                request,
+                "Nothing was imported: the server met an unexpected error, and every change "
+                "was rolled back. The error is in the server's log.",
+            )
         yield '<ul class="messagelist">'
         for message in messages.get_messages(request):
             yield f'<li class="{message.tags}">{escape(str(message))}</li>\n'

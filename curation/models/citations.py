@@ -5,6 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from curation.models.versioning import Versioned
+from curation.rules import StoredText
 from curation.text import find_quote
 
 # What a quote can support, per kind of record; the key fields come first.
@@ -32,7 +33,7 @@ PROJECT_SUPPORTS = {
 }
 
 
-class Citation(Versioned):
+class Citation(StoredText, Versioned):
     """A source's exact words that support some fields of one agreement or project."""
 
     source = models.ForeignKey(
@@ -105,15 +106,23 @@ class Citation(Versioned):
         labels = self.allowed_supports()
         return [labels.get(field, field) for field in self.supports]
 
+    @classmethod
+    def inconsistencies(cls, value) -> dict[str, str]:
+        problems = {}
+        if value("is_inferred") and not value("inference").strip():
+            problems["inference"] = "Say how the value was inferred."
+        source = value("source")
+        if source is not None and not source.is_english and not value("translation").strip():
+            problems["translation"] = "The source is not in English: add an English translation."
+        return problems
+
     def clean(self):
-        errors = {}
         unknown = set(self.supports) - set(self.allowed_supports())
-        if unknown:
-            errors["supports"] = f"Unknown field(s): {', '.join(sorted(unknown))}."
-        if self.is_inferred and not self.inference.strip():
-            errors["inference"] = "Say how the value was inferred."
-        if self.source_id and not self.source.is_english and not self.translation.strip():
-            errors["translation"] = "The source is not in English: add an English translation."
+        errors = {"supports": f"Unknown field(s): {', '.join(sorted(unknown))}."} if unknown else {}
+        source = self.source if self.source_id else None
+        errors |= self.inconsistencies(
+            lambda name: source if name == "source" else getattr(self, name)
+        )
         if errors:
             raise ValidationError(errors)
 

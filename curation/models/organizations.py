@@ -1,17 +1,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from curation.models.references import ReferencedModel
 from curation.models.versioning import Versioned
+from curation.rules import StoredText, check_country
 from curation.text import fold_for_search
-
-country_code = RegexValidator(
-    r"^[A-Z]{2}$", "Use an ISO 3166 two-letter code in capitals, e.g. VN."
-)
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -20,7 +16,7 @@ class OrganizationQuerySet(models.QuerySet):
         return self.filter(models.Q(country__in=codes) | models.Q(lineage_country__in=codes))
 
 
-class Organization(Versioned, ReferencedModel):
+class Organization(StoredText, Versioned, ReferencedModel):
     REFERENCE_PREFIX = "ORG"
 
     class Kind(models.TextChoices):
@@ -47,7 +43,7 @@ class Organization(Versioned, ReferencedModel):
     country = models.CharField(
         max_length=2,
         blank=True,
-        validators=[country_code],
+        validators=[check_country],
         help_text="ISO 3166 alpha-2; former states keep theirs (SU, VD). "
         "Blank for international bodies.",
     )

@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from curation.dates import PartialDate, PartialDateField
 from curation.models.agreements import _UNTRACKED, UNINDEXED_HISTORY, UNINDEXED_LINK_HISTORY
 from curation.models.records import Record
-
-currency_code = RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code in capitals, e.g. USD.")
+from curation.rules import AmountField, check_currency
 
 
 class Project(Record):
@@ -32,9 +29,12 @@ class Project(Record):
     start = PartialDateField(blank=True)
     end = PartialDateField(blank=True)
     location = models.CharField(max_length=255, blank=True)
-    budget_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    budget_amount = AmountField(max_digits=18, decimal_places=2, null=True, blank=True)
     budget_currency = models.CharField(
-        max_length=3, blank=True, validators=[currency_code], help_text="ISO 4217: USD, EUR, VND, …"
+        max_length=3,
+        blank=True,
+        validators=[check_currency],
+        help_text="ISO 4217: USD, EUR, VND, …",
     )
     participants = models.ManyToManyField(
         "curation.Organization", through="ProjectParticipant", related_name="projects"
@@ -69,12 +69,15 @@ class Project(Record):
             )
         ]
 
-    def clean(self):
-        if self.budget_amount is not None and not self.budget_currency:
-            raise ValidationError({"budget_currency": "A budget needs its currency."})
-        if self.start and self.end:
-            if PartialDate.parse(self.end).latest() < PartialDate.parse(self.start).earliest():
-                raise ValidationError({"end": "The project cannot end before it starts."})
+    @classmethod
+    def inconsistencies(cls, value) -> dict[str, str]:
+        problems = {}
+        if value("budget_amount") is not None and not value("budget_currency"):
+            problems["budget_currency"] = "A budget needs its currency."
+        start, end = value("start"), value("end")
+        if start and end and PartialDate.parse(end).latest() < PartialDate.parse(start).earliest():
+            problems["end"] = "The project cannot end before it starts."
+        return problems
 
     def organizations(self):
         return [link.organization for link in self.participant_links.all()]

@@ -11,6 +11,7 @@ from django.db.models.functions import Substr
 
 from curation.models.references import ReferencedModel
 from curation.models.versioning import Versioned
+from curation.rules import StoredText
 from curation.text import fold_for_search, search_words
 
 
@@ -63,7 +64,9 @@ class RecordQuerySet(models.QuerySet):
         if first is not None:
             self = self.filter(**{f"{field}__gte": f"{first:04d}"})
         if last is not None:
-            self = self.filter(**{f"{field}__gt": "", f"{field}__lt": f"{last + 1:04d}"})
+            self = self.filter(**{f"{field}__gt": ""})
+            if last < 9999:  # every date is before 10000, which is not a date the field reads
+                self = self.filter(**{f"{field}__lt": f"{last + 1:04d}"})
         return self
 
     def _links(self):
@@ -146,7 +149,7 @@ class FieldCoverage:
         return "supported" if self.supported else "unsupported"
 
 
-class Record(Versioned, ReferencedModel):
+class Record(StoredText, Versioned, ReferencedModel):
     """An agreement or project: curated by editors, verified by a reviewer, then public."""
 
     # Fields whose value must rest on a found quote before the record can be verified.

@@ -7,13 +7,15 @@ from simple_history.models import HistoricalRecords
 from curation.dates import PartialDateField
 from curation.models.references import ReferencedModel
 from curation.models.versioning import Versioned
+from curation.rules import StoredText
 from curation.text import fold_for_search, sha256_hex
 
 
-class Source(Versioned, ReferencedModel):
+class Source(StoredText, Versioned, ReferencedModel):
     """A document that reports facts, with the text captured from it for checking quotes."""
 
     REFERENCE_PREFIX = "SRC"
+    VERBATIM_FIELDS = ("captured_text",)  # the article as captured, spaces and all
 
     class Kind(models.TextChoices):
         NEWS = "news_article", "News article"

@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from curation.rules import StoredText
 
-class FieldOfCooperation(models.Model):
+
+class FieldOfCooperation(StoredText, models.Model):
     """A shared term for what cooperation covers: nuclear energy, biotechnology, space, …"""
 
     name = models.CharField(max_length=100, unique=True)

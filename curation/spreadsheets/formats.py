@@ -14,8 +14,8 @@ import csv
 import datetime
 import io
 import json
+import re
 import tempfile
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 
@@ -37,10 +37,10 @@ class SpreadsheetError(ValueError):
 
 
 def cell_text(value) -> str:
-    """A cell as the text the editor typed: 2000 not 2000.0, a date without a time, and in
-    Unicode's composed form (NFC), whatever program or format wrote it."""
+    """A cell as the text the editor typed: 2000 not 2000.0, a date without a time. Text is
+    normalised later, by the column's widget, as every way in normalises it (rules.as_stored)."""
     if type(value) is str:  # nearly every cell: first, and fast
-        return value if value.isascii() else unicodedata.normalize("NFC", value)
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -51,8 +51,7 @@ def cell_text(value) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value)
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
+    return str(value)
 
 
 def _dataset(headers: list, rows: Iterable[list]) -> tablib.Dataset:
@@ -334,7 +333,15 @@ class JSON(SheetFormat):
 
     def read(self, data: bytes) -> tablib.Dataset:
         try:
-            records = json.loads(decode(data))
+            # Numbers stay as written ("1e400" is not read as inf); NaN and Infinity are not
+            # JSON; a key given twice in one object is refused, not overwritten.
+            records = json.loads(
+                decode(data),
+                parse_float=str,
+                parse_int=str,
+                parse_constant=_not_json,
+                object_pairs_hook=_object_without_repeated_keys,
+            )
         except json.JSONDecodeError as error:
             raise SpreadsheetError(f"The JSON file is malformed: {error}.") from None
         except RecursionError:
@@ -347,12 +354,18 @@ class JSON(SheetFormat):
             raise SpreadsheetError("The JSON file must hold a list of objects, one per row.")
         headers = list(dict.fromkeys(key for record in records for key in record))
         for number, record in enumerate(records, start=2):
-            nested = [key for key, value in record.items() if isinstance(value, dict | list)]
-            if nested:
-                raise SpreadsheetError(
-                    f"Row {number}, “{nested[0]}”: a cell must be text or a number, not a list "
-                    "or an object (write a list as “a; b”)."
-                )
+            for key, value in record.items():
+                if isinstance(value, dict | list):
+                    raise SpreadsheetError(
+                        f"Row {number}, “{key}”: a cell must be text or a number, not a list "
+                        "or an object (write a list as “a; b”)."
+                    )
+                if _SURROGATE.search(key) or isinstance(value, str) and _SURROGATE.search(value):
+                    raise SpreadsheetError(
+                        f"Row {number}, “{key[:60]!r}”: the text holds an unpaired surrogate "
+                        "escape (such as \\ud800), which is not a character. Fix the file's "
+                        "export and upload it again."
+                    )
         return _dataset(headers, ([record.get(key) for key in headers] for record in records))
 
     def stream(self, headers, rows, title="") -> Iterator[str]:
@@ -361,6 +374,27 @@ class JSON(SheetFormat):
             cells = dict(zip(headers, row, strict=True))
             yield ("," if index else "") + "\n" + json.dumps(cells, ensure_ascii=False)
         yield "\n]\n"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_json(constant: str):
+    raise SpreadsheetError(
+        f"The JSON file holds {constant}, which is not a number in JSON: write the amount, or "
+        "leave the cell empty."
+    )
+
+
+def _object_without_repeated_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) < len(keys):
+        repeated = next(key for key in keys if keys.count(key) > 1)
+        raise SpreadsheetError(
+            f"An object in the JSON file gives “{repeated[:60]}” twice: which value is meant? "
+            "Keep one of them."
+        )
+    return dict(pairs)
 
 
 FORMATS = [CSV, XLSX, ODS, JSON, TSV, CSVWindows1258, CSVWindows1252, CSVWindows1251]

@@ -15,6 +15,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, prefetch_related_objects
 from django.db.models.base import ModelState
@@ -37,6 +38,7 @@ from curation.models import (
     Status,
 )
 from curation.models.references import allocate_references
+from curation.rules import text_problem
 from curation.signals import bulk_writes
 from curation.spreadsheets.fastwrite import (
     insert_history,
@@ -46,7 +48,7 @@ from curation.spreadsheets.fastwrite import (
     update_with_history,
 )
 from curation.spreadsheets.formats import cell_text, dataset_of
-from curation.spreadsheets.widgets import CONTROL_CHARACTERS, CellProblems, Lookups
+from curation.spreadsheets.widgets import CellProblems, Lookups
 from curation.text import fold_for_search
 
 log = logging.getLogger("curation.spreadsheets")
@@ -188,23 +190,56 @@ def parse_row(resource, number: int, cells: dict[str, str], lookups: Lookups, pa
             errors.append(CellError(number, column, "", "is required."))
     for column, text in cells.items():
         if column == "reference" or column in resource.informative:
-            if CONTROL_CHARACTERS.search(text):  # not imported, but not a sheet to trust
-                errors.append(CellError(number, column, text, "holds control characters."))
+            if problem := text_problem(text):  # not imported, but not a sheet to trust
+                errors.append(CellError(number, column, text, problem))
             continue
         outcome = parsed.get((column, text))
         if outcome is None:
-            outcome = parsed[column, text] = _parse_cell(resource.columns[column], text, lookups)
+            outcome = parsed[column, text] = _parse_cell(resource, column, text, lookups)
         cell_values, problems = outcome
         values.update(cell_values)  # shared between rows: never mutated
         errors += [CellError(number, column, value, message) for value, message in problems]
     return values, errors
 
 
-def _parse_cell(field, text: str, lookups: Lookups) -> tuple[dict, list[tuple[str, str]]]:
+def _rule_errors(resource, number, cells, values, obj) -> list[CellError]:
+    """What the model's rules say of the row as a whole: the columns a new record needs, and
+    the rules between fields (Model.inconsistencies) that its forms apply."""
+    errors = [
+        CellError(
+            number,
+            column,
+            "",
+            f"is required for a new record, and the sheet has no “{column}” column.",
+        )
+        for column in resource.required
+        if obj is None and column not in cells
+    ]
+    fields = {f.name: f for f in resource.model._meta.concrete_fields}
+
+    def value(name):
+        if name in values:
+            return values[name]
+        return getattr(obj, name) if obj is not None else fields[name].get_default()
+
+    for name, message in resource.model.inconsistencies(value).items():
+        column = resource.column_of(name)
+        errors.append(CellError(number, column, cells.get(column, ""), message))
+    return errors
+
+
+def _parse_cell(resource, column, text: str, lookups: Lookups) -> tuple[dict, list]:
+    """A cell's model value, read by its widget and checked by the model field's validators,
+    or (value, message) for each problem."""
+    field = resource.columns[column]
     try:
-        return {field.attribute: field.widget.clean(text, lookups=lookups)}, []
+        value = field.widget.clean(text, lookups=lookups)
+        resource.check_value(field.attribute, value)
+        return {field.attribute: value}, []
     except CellProblems as error:
         return {}, error.problems
+    except ValidationError as error:
+        return {}, [(text.strip(), " ".join(error.messages))]
     except ValueError as error:
         return {}, [(text.strip(), str(error))]
 
@@ -225,6 +260,8 @@ def plan(resource, table: Table, approved_new=frozenset()) -> ImportPlan:
         reference, natural = resource.key(cells), resource.natural_key(cells)
         obj = by_reference.get(reference) if reference else by_natural_key.get(natural)
         values, errors = parse_row(resource, number, cells, lookups, parsed)
+        if not errors:
+            errors = _rule_errors(resource, number, cells, values, obj)
         if reference and obj is None:
             errors.append(
                 CellError(

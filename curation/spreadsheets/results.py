@@ -83,18 +83,32 @@ def import_dataset(resource, dataset, *, dry_run, raise_errors, user, file_name,
             if batch is not None:
                 batch.mark_applied(import_plan.counts)
         result.written = True
-    except OperationalError as error:
-        if not database_busy(error):
-            raise
-        result.append_base_error(Error(ValueError(BUSY)))  # the sheet is kept: confirm again
     except (ValueError, DatabaseError) as error:
+        if isinstance(error, OperationalError) and database_busy(error):
+            result.append_base_error(Error(ValueError(BUSY)))  # the sheet is kept: confirm again
+            return result
         if raise_errors:
             raise
         log.warning("Import of %s refused: %s", file_name, error)
+        reason = str(error) if isinstance(error, ValueError) else refused_by_database(error)
         if batch is not None:
-            batch.mark_failed(str(error))
-        result.append_base_error(Error(ValueError(f"Nothing was imported: {error}")))
+            batch.mark_failed(reason)
+        result.append_base_error(Error(ValueError(f"Nothing was imported: {reason}")))
+    except Exception:  # a defect: rolled back too, and the batch is not confirmed again
+        if batch is not None:
+            batch.mark_failed("An unexpected error; it is in the server's log.")
+        raise
     return result
+
+
+def refused_by_database(error: DatabaseError) -> str:
+    """A database's refusal, said to an editor: all was rolled back, and what the database
+    said, for whoever looks into it."""
+    said = " ".join(str(error).split())[:200]
+    return (
+        f"the database refused the data ({type(error).__name__}: {said}). Every change was "
+        "rolled back. Correct the sheet, or send this message to whoever runs coop."
+    )
 
 
 def result_of(import_plan: ImportPlan, resource) -> ImportResult:

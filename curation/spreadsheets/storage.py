@@ -29,6 +29,11 @@ class ImportBatchStorage(BaseStorage):
 
     def read(self) -> bytes:
         batch = self.batch()
+        if batch.state == ImportBatch.State.FAILED:
+            raise SpreadsheetError(
+                "This upload could not be imported, and nothing of it was written: "
+                f"{batch.summary.get('error', '')} Upload the corrected file again."
+            )
         if batch.state != ImportBatch.State.PREVIEWED:
             raise SpreadsheetError(
                 "This upload was already imported or discarded: upload the file again."

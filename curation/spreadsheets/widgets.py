@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache, lru_cache
 
+from django.core.exceptions import ValidationError
 from import_export import widgets
 
 from curation.dates import PartialDate
-from curation.text import fold_for_search, normalise_text
+from curation.rules import as_stored, check_text, parse_amount, text_problem
+from curation.text import fold_for_search
 
 SEPARATOR = "; "
-# C0 controls and DEL, but tab and line breaks, which multi-line cells use.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ROLE = re.compile(r"^(?P<name>.*\S)\s*\((?P<role>[^()]*)\)$")
 
 
@@ -57,6 +57,12 @@ class Lookups:
     projects: dict[str, object] = field(default_factory=dict)
     unknown_organizations: set[str] = field(default_factory=set)
     approved_new: set[str] = field(default_factory=set)
+    new_spellings: dict[str, str] = field(default_factory=dict)  # folded name -> first seen
+
+    def new_name(self, name: str) -> str:
+        """A name that matches no organization, as first written in the sheet: "Hostile Org"
+        and "HOSTILE  org" name one new organization, not two."""
+        return self.new_spellings.setdefault(fold_for_search(name), name)
 
     def add_organization(self, organization) -> None:
         for name in {organization.name, organization.name_original, organization.acronym} - {""}:
@@ -77,16 +83,14 @@ class TextWidget(widgets.CharWidget):
     """Free text. Line endings become \\n and spaces at the ends of lines go, as in the admin's
     forms; verbatim text (a source's captured text) keeps its spaces."""
 
-    def __init__(self, max_length: int | None = None, verbatim: bool = False):
+    def __init__(self, verbatim: bool = False):
         super().__init__(coerce_to_string=True, allow_blank=True)
-        self.max_length, self.verbatim = max_length, verbatim
+        self.verbatim = verbatim
 
     def clean(self, value, row=None, **kwargs) -> str:
         text = self.canonical(value or "")
-        if CONTROL_CHARACTERS.search(text):
-            raise ValueError("holds control characters; remove them.")
-        if self.max_length and len(text) > self.max_length:
-            raise ValueError(f"is longer than {self.max_length} characters.")
+        if problem := text_problem(text):
+            raise ValueError(problem)
         return text
 
     def render(self, value, obj=None, **kwargs) -> str:
@@ -97,9 +101,7 @@ class TextWidget(widgets.CharWidget):
         return self.canonical(text)
 
     def canonical(self, text: str) -> str:
-        if self.verbatim:
-            return text.replace("\r\n", "\n").replace("\r", "\n")
-        return normalise_text(text)
+        return as_stored(text, self.verbatim)
 
 
 class PartialDateWidget(TextWidget):
@@ -183,16 +185,11 @@ class YesNoWidget(TextWidget):
 
 
 class AmountWidget(TextWidget):
-    """A budget: 1800000 or 1800000.50 (thousands separated by commas are read too)."""
+    """A budget, read as the admin's form reads it (rules.parse_amount): 1800000, 1800000.50
+    or 1,800,000.50."""
 
     def clean(self, value, row=None, **kwargs) -> Decimal | None:
-        text = (value or "").strip()
-        if not text:
-            return None
-        try:
-            return Decimal(text.replace(",", ""))
-        except InvalidOperation:
-            raise ValueError("is not a number (write 1800000 or 1800000.50).") from None
+        return parse_amount(value or "")
 
     def render(self, value, obj=None, **kwargs) -> str:
         return "" if value is None else f"{value.normalize():f}"
@@ -271,11 +268,28 @@ class OrganizationLinksWidget(ListWidget):
         name, role = (match["name"], match["role"].strip().lower()) if match else (item, "")
         if match and role not in roles:
             name, role = item, ""  # the parentheses belong to the name
+        role = role or self.link_model.Role.choices[0][0]
         organization = lookups.organization(name)
-        if organization is None and name not in lookups.approved_new:
+        if organization is not None:
+            return organization, role
+        name = lookups.new_name(self.checked_name(name))
+        if name not in lookups.approved_new:
             lookups.unknown_organizations.add(name)
             raise ValueError("matches no organization.")
-        return organization or name, role or self.link_model.Role.choices[0][0]
+        return name, role
+
+    def checked_name(self, name: str) -> str:
+        """A new organization's name, as its model stores and validates it."""
+        name = as_stored(name)
+        field = self.link_model._meta.get_field("organization").related_model._meta.get_field(
+            "name"
+        )
+        try:
+            check_text(name)
+            field.run_validators(name)
+        except ValidationError as error:
+            raise ValueError(" ".join(error.messages)) from None
+        return name
 
 
 class VocabularyWidget(ListWidget):
