@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 
-.PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports bench-load
+.PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports bench-load bench-slow-paths
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,7 @@ bench-load: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# Unknown-name suggestions, bulk Verify and citation imports against same-run baselines.
+bench-slow-paths: install
+	$(PY) bench/slow_paths.py

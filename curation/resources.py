@@ -73,6 +73,7 @@ class SheetResource(resources.ModelResource):
     """Columns, and the few facts about them that the import needs."""
 
     required: tuple[str, ...] = ()
+    identity = ""  # what natural_key() compares, in words
 
     class Meta:
         chunk_size = CHUNK
@@ -241,6 +242,8 @@ class RecordResource(SheetResource):
     status = plain("status", widget=ChoiceWidget(Status), readonly=True)
     version = version_column()
 
+    identity = "English title and date"
+
     def natural_key(self, cells):
         """Without a reference, a record is its exact English title and its date."""
         title = cells.get("title_en", "").strip()
@@ -329,6 +332,8 @@ class OrganizationResource(SheetResource):
     def get_queryset(self):
         return Organization.objects.select_related("successor")
 
+    identity = "name"
+
     def natural_key(self, cells):
         return fold_for_search(cells.get("name", ""))
 
@@ -358,6 +363,8 @@ class SourceResource(SheetResource):
 
     def get_queryset(self):
         return Source.objects.defer("search_text")
+
+    identity = "title"
 
     def natural_key(self, cells):
         return fold_for_search(cells.get("title", ""))
@@ -396,6 +403,8 @@ class CitationResource(SheetResource):
 
     def key(self, cells):
         return ""
+
+    identity = "record, source and quote"
 
     def natural_key(self, cells):
         return "|".join(

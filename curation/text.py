@@ -35,12 +35,17 @@ def _fold_for_matching(text: str) -> tuple[str, list[int]]:
     return "".join(folded), origins
 
 
+@lru_cache(maxsize=4)  # a sheet of citations quotes a few sources many times each
+def _folded_source(text: str) -> tuple[str, list[int]]:
+    return _fold_for_matching(text)
+
+
 def find_quote(text: str, quote: str) -> tuple[int, int] | None:
     """Where quote stands in text as (start, end) indices of text, or None if it is absent."""
     folded_quote, _ = _fold_for_matching(quote)
     if not folded_quote:
         return None
-    folded_text, origins = _fold_for_matching(text)
+    folded_text, origins = _folded_source(text)
     position = folded_text.find(folded_quote)
     if position < 0:
         return None

@@ -1,9 +1,18 @@
 """The review workflow as curators use it, through the Django admin."""
 
+from django.contrib.admin.models import LogEntry
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from curation.models import Agreement, Citation, Organization, Source, Status
+from curation.models import (
+    Agreement,
+    Citation,
+    FieldOfCooperation,
+    Organization,
+    Publication,
+    Source,
+    Status,
+)
 from tests.conftest import AGREEMENT_QUOTE, make_agreement, make_organization, make_source
 
 CHANGELIST = reverse("admin:curation_agreement_changelist")
@@ -327,3 +336,31 @@ def test_the_verify_button_refuses_what_the_action_refuses(client, alice, rita):
     agreement.refresh_from_db()
     assert agreement.status == Status.IN_REVIEW
     assert any("Not verified" in m for m in messages_of(response))
+
+
+def test_bulk_verify_writes_what_verifying_one_by_one_writes(client, alice, rita):
+    """The action verifies set-based: each verified record still has its history entry
+    ("Verified.", by the reviewer, its fields of cooperation kept), its "Recent actions"
+    entry and a public page; a record the rules refuse is named and left as it was."""
+    field = FieldOfCooperation.objects.create(name="Space", slug="space")
+    records = [make_agreement(alice) for _ in range(3)]
+    records[0].fields.add(field)
+    refused = make_agreement(alice, covered=False)
+    generation = Publication.current()
+    client.force_login(rita)
+    response = run_action(client, "verify", [*records, refused])
+    assert "3 agreements verified." in messages_of(response)
+    assert any(refused.reference in m and "lack a found quote" in m for m in messages_of(response))
+    assert Agreement.objects.get(pk=refused.pk).status == Status.IN_REVIEW
+    assert Publication.current() > generation
+    for record in records:
+        stored = Agreement.objects.get(pk=record.pk)
+        assert stored.status == Status.VERIFIED and stored.verified_by == rita
+        assert stored.version == record.version + 1
+        latest = stored.history.first()
+        assert (latest.history_change_reason, latest.history_user) == ("Verified.", rita)
+        assert latest.status == Status.VERIFIED
+        assert LogEntry.objects.filter(object_id=str(record.pk), change_message="Verified.")
+        assert client.get(stored.get_absolute_url()).status_code == 200
+    first = Agreement.objects.get(pk=records[0].pk).history.first()
+    assert [f.fieldofcooperation_id for f in first.fields.all()] == [field.pk]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
@@ -256,10 +257,15 @@ class RecordAdmin(
 
     def _apply(self, request, queryset, step, done: str, **arguments) -> None:
         records, refusals = services.apply_to_each(queryset, step, by=request.user, **arguments)
+        self._report(request, records, refusals, done)
+
+    def _report(self, request, records, refusals, done: str) -> None:
         for refusal in refusals:
             self.message_user(request, f"Not {done}: {refusal}", messages.ERROR)
-        for record in records:  # "Recent actions" shows the workflow, not only edits
-            self.log_change(request, record, done.capitalize() + ".")
+        if records:  # "Recent actions" shows the workflow, not only edits
+            LogEntry.objects.log_actions(
+                request.user.pk, records, CHANGE, change_message=done.capitalize() + "."
+            )
         count = len(records)
         if count:
             noun = (
@@ -281,7 +287,7 @@ class RecordAdmin(
 
     @admin.action(description="Verify selected records", permissions=["verify"])
     def verify(self, request, queryset):
-        self._apply(request, queryset, services.verify_record, "verified")
+        self._report(request, *services.verify_records(queryset, by=request.user), "verified")
 
     @admin.action(
         description="Retract selected records (asks for a reason)", permissions=["retract"]

@@ -158,11 +158,26 @@ class CSV(SheetFormat):
             raise SpreadsheetError("The file holds NUL bytes: it is not a text CSV file.")
         first_line = text.split("\n", 1)[0]
         delimiter = max([",", ";", "\t"], key=first_line.count)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        # strict: a quote left open is an error, not the rest of the file read as one cell
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        complete = [0]  # the last line of the last row read whole
+
+        def rows():
+            for row in reader:
+                complete[0] = reader.line_num
+                yield row
+
         try:
-            return _dataset(next(reader, []), reader)
+            read = rows()
+            return _dataset(next(read, []), read)
         except csv.Error as error:
-            message = f"The CSV file is malformed near line {reader.line_num}: {error}."
+            if "unexpected end of data" in str(error):
+                message = (
+                    f"A quoted cell that starts on line {complete[0] + 1} is never closed: a "
+                    'closing " is missing, so the rest of the file would be read as one cell.'
+                )
+            else:
+                message = f"The CSV file is malformed near line {reader.line_num}: {error}."
             raise SpreadsheetError(message) from None
 
     def stream(self, headers, rows, title=""):

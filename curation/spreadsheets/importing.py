@@ -53,6 +53,8 @@ from curation.text import fold_for_search
 
 log = logging.getLogger("curation.spreadsheets")
 BATCH = 2000
+SHOWN_UNKNOWN = 100  # unknown organization names offered for creation on one preview
+CANDIDATES = 40  # existing names compared with each unknown one
 IN_CLAUSE = 5000  # references per query, within every database's parameter limit
 
 
@@ -161,13 +163,17 @@ class ImportPlan:
     resource: object  # a curation.resources.SheetResource
     rows: list[RowPlan]
     problems: list[str]
-    unknown_organizations: dict[str, list[str]]
+    unknown_organizations: dict[str, list[str]]  # the first SHOWN_UNKNOWN, with suggestions
     lookups: Lookups
     created_organizations: list = field(default_factory=list)
 
     @property
     def counts(self) -> Counter:
         return Counter(row.action for row in self.rows)
+
+    @property
+    def unknown_not_shown(self) -> int:
+        return len(self.lookups.unknown_organizations) - len(self.unknown_organizations)
 
     @property
     def errors(self) -> list[CellError]:
@@ -273,12 +279,14 @@ def plan(resource, table: Table, approved_new=frozenset()) -> ImportPlan:
             )
         identity = reference or natural
         if identity and identity in seen:
+            column = "reference" if reference else resource.required[0]
+            what = "reference" if reference else "record (the same " + resource.identity + ")"
             errors.append(
                 CellError(
                     number,
-                    "reference" if reference else resource.headers[0],
-                    identity.split("|")[0],
-                    f"repeats row {seen[identity]}.",
+                    column,
+                    cells.get(column, ""),
+                    f"names the same {what} as row {seen[identity]}: keep one of the two rows.",
                 )
             )
         seen.setdefault(identity, number)
@@ -463,23 +471,37 @@ def _stale_row(number: int, cells: dict[str, str], obj) -> CellError | None:
 
 
 def _suggestions(lookups: Lookups) -> dict[str, list[str]]:
+    """Up to SHOWN_UNKNOWN unknown names, each with the closest existing names. Candidates come
+    from an index of the words' first letters, so a sheet of 1,000 unknown names against
+    10,000 organizations compares each with a few dozen names, not all of them."""
     names = {}
     for entries in lookups.organizations.values():
         for organization in entries:
-            names[fold_for_search(organization.name)] = organization.name
-            if organization.acronym:
-                names[fold_for_search(organization.acronym)] = organization.name
-    return {
-        unknown: list(
-            dict.fromkeys(
-                names[match]
-                for match in difflib.get_close_matches(
-                    fold_for_search(unknown), list(names), n=3, cutoff=0.6
-                )
-            )
+            for name in filter(None, [organization.name, organization.acronym]):
+                names[fold_for_search(name)] = organization.name
+    index: dict[str, set[str]] = {}
+    for folded in names:
+        for key in _index_keys(folded):
+            index.setdefault(key, set()).add(folded)
+    common = max(50, len(names) // 20)  # keys on more names than this tell names apart poorly
+    suggestions = {}
+    for unknown in sorted(lookups.unknown_organizations)[:SHOWN_UNKNOWN]:
+        folded = fold_for_search(unknown)
+        shared = Counter(
+            candidate
+            for key in _index_keys(folded)
+            if len(index.get(key, ())) <= common
+            for candidate in index.get(key, ())
         )
-        for unknown in sorted(lookups.unknown_organizations)
-    }
+        candidates = [candidate for candidate, _ in shared.most_common(CANDIDATES)]
+        matches = difflib.get_close_matches(folded, candidates, n=3, cutoff=0.6)
+        suggestions[unknown] = list(dict.fromkeys(names[match] for match in matches))
+    return suggestions
+
+
+def _index_keys(folded: str) -> set[str]:
+    """A name's words and their first four letters: "minstry" shares "mins" with "ministry"."""
+    return {key for word in folded.split() for key in (word, word[:4])}
 
 
 @collector_paused()

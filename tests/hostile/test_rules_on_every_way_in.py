@@ -389,3 +389,19 @@ def test_no_year_a_filter_allows_breaks_a_page(client, seed, path, query):
     if query.get("year_max") == "9999" and "year_min" not in query and "agreements" in path:
         body = b"".join(response) if response.streaming else response.content
         assert b"AGR-0001" in body  # dated 1959: within any year up to 9999
+
+
+def test_unknown_names_are_capped_and_still_get_their_closest_names(
+    client, seed, alice, monkeypatch
+):
+    monkeypatch.setattr(importing, "SHOWN_UNKNOWN", 3)
+    known = Organization.objects.order_by("name").first()
+    misspelt = known.name[:-1] + "x"
+    rows = [f"Deal {n},Contract,Unknown body {n} (signatory)" for n in range(5)]
+    rows.append(f"Deal 9,Contract,{misspelt} (signatory)")
+    client.force_login(alice)
+    page = upload(client, "title_en,kind,parties\n" + "\n".join(rows) + "\n").content.decode()
+    assert page.count('name="name-') == 3
+    assert "3 more names in the sheet match no organization" in page
+    plan = planned(Agreement, ("title_en,kind,parties\n" + rows[-1] + "\n").encode(), "csv")
+    assert plan.unknown_organizations == {misspelt: [known.name]}
