@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 
 import tablib
+from defusedxml import DefusedXmlException
 from django.conf import settings
 from import_export.formats import base_formats
 
@@ -269,16 +270,20 @@ class XLSX(SheetFormat):
 
         if not openpyxl.DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
             raise SpreadsheetError("XLSX import is disabled: defusedxml is not installed.")
-        _open_zip(data, "XLSX workbook")
+        archive = _open_zip(data, "XLSX workbook")
         try:
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             values = workbook.worksheets[0].iter_rows(values_only=True)
             headers = list(next(values, ()))
             dataset = _dataset(headers, (row[: len(headers) + 50] for row in values))
             workbook.close()
+            if _holds_formulas(archive):
+                _refuse_formulas_without_results(data, dataset.headers)
         except SpreadsheetError:
             raise
         except Exception as error:  # openpyxl raises many kinds for a broken workbook
+            if _unsafe_xml(error):
+                raise SpreadsheetError(UNSAFE_XML.format(kind="XLSX workbook")) from None
             raise SpreadsheetError(
                 f"The XLSX workbook could not be read: {type(error).__name__}: {error}"[:300]
             ) from None
@@ -300,6 +305,57 @@ class XLSX(SheetFormat):
         workbook.save(handle)
         handle.seek(0)
         return handle
+
+
+UNSAFE_XML = (
+    "The {kind} declares XML entities or a document type, which spreadsheet programs do not "
+    "write and coop does not read (they can expand into huge text or read the server's "
+    "files). Open it in Excel or LibreOffice and save it again."
+)
+
+
+def _unsafe_xml(error: BaseException | None) -> bool:
+    """Was error, or an error that led to it, defusedxml refusing entities or a DTD?"""
+    while error is not None:
+        if isinstance(error, DefusedXmlException):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _holds_formulas(archive: zipfile.ZipFile) -> bool:
+    """Does a worksheet hold a formula element (<f>)? Read in pieces, without unpacking it."""
+    formula = re.compile(rb"<(?:\w+:)?f[ />]")
+    for member in archive.namelist():
+        if member.startswith("xl/worksheets/") and member.endswith(".xml"):
+            with archive.open(member) as sheet:
+                tail = b""
+                while piece := sheet.read(1 << 20):
+                    if formula.search(tail + piece):
+                        return True
+                    tail = piece[-16:]
+    return False
+
+
+def _refuse_formulas_without_results(data: bytes, headers: list[str]) -> None:
+    """A formula cell whose result the file does not hold (a program that writes workbooks
+    without calculating them) would be read as empty: refuse it, naming the cell."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    def rows(data_only: bool):
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+        return workbook.worksheets[0].iter_rows(values_only=True)
+
+    for number, (results, written) in enumerate(zip(rows(True), rows(False), strict=True), start=1):
+        for index, (result, formula) in enumerate(zip(results, written, strict=False)):
+            if result is None and isinstance(formula, str) and formula.startswith("="):
+                column = headers[index] if index < len(headers) else get_column_letter(index + 1)
+                raise SpreadsheetError(
+                    f"Row {number}, column “{column}” holds a formula ({formula[:60]}) whose "
+                    "result the file does not hold, so it would be read as empty. Open the "
+                    "file in a spreadsheet program and save it again, or type the value."
+                )
 
 
 def column_width(header: str) -> int:
@@ -327,6 +383,8 @@ class ODS(SheetFormat):
         except SpreadsheetError:
             raise
         except Exception as error:
+            if _unsafe_xml(error):
+                raise SpreadsheetError(UNSAFE_XML.format(kind="ODS spreadsheet")) from None
             raise SpreadsheetError(
                 f"The ODS spreadsheet could not be read: {type(error).__name__}: {error}"[:300]
             ) from None

@@ -3,6 +3,7 @@ with the same message; every error during a confirm is an answer; no public URL 
 
 import io
 import json
+import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -405,3 +406,35 @@ def test_unknown_names_are_capped_and_still_get_their_closest_names(
     assert "3 more names in the sheet match no organization" in page
     plan = planned(Agreement, ("title_en,kind,parties\n" + rows[-1] + "\n").encode(), "csv")
     assert plan.unknown_organizations == {misspelt: [known.name]}
+
+
+def test_a_formula_whose_result_the_file_lacks_is_named_not_read_as_empty(client, seed, alice):
+    workbook = openpyxl.Workbook()  # openpyxl saves formulas without their results
+    workbook.active.append(["title_en", "kind"])
+    workbook.active.append(['=HYPERLINK("http://example.com","Deal")', "Contract"])
+    handle = io.BytesIO()
+    workbook.save(handle)
+    client.force_login(alice)
+    page = upload(client, handle.getvalue(), name="formulas.xlsx").content.decode()
+    assert "Row 2, column “title_en” holds a formula" in page
+    assert "title_en is required" not in page
+
+
+def with_entities(xlsx_data: bytes) -> bytes:
+    """The workbook with entities that expand (a "billion laughs", in small) in its sheet."""
+    source, out = zipfile.ZipFile(io.BytesIO(xlsx_data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for member in source.namelist():
+            content = source.read(member)
+            if member.startswith("xl/worksheets/"):
+                entities = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+                content = entities + content.replace(b"Deal", b"&b;")
+            target.writestr(member, content)
+    return out.getvalue()
+
+
+def test_a_workbook_declaring_xml_entities_is_refused_in_plain_words(client, seed, alice):
+    sheet = tablib.Dataset(["Deal", "Contract"], headers=["title_en", "kind"])
+    client.force_login(alice)
+    page = upload(client, with_entities(xlsx(sheet)), name="entities.xlsx").content.decode()
+    assert "declares XML entities or a document type" in page
