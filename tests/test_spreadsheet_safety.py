@@ -281,7 +281,9 @@ def test_an_upload_left_unconfirmed_too_long_is_discarded(client, seed, alice, s
     recent = upload(client, HEADER + "New deal,Contract,2022-05,Vietnam (signatory)\n")
     old, new = ImportBatch.objects.order_by("pk")
     assert (old.state, bytes(old.data)) == ("failed", b"") and new.state == "previewed"
-    assert "already imported or discarded" in confirm(client, confirm_data(forgotten))
+    assert "Not confirmed within 3 days; the file was discarded" in confirm(
+        client, confirm_data(forgotten)
+    )
     assert not Agreement.objects.filter(title_en="Old deal").exists()
     assert "1 new" in confirm(client, confirm_data(recent))
 

@@ -31,8 +31,8 @@ class ImportBatchStorage(BaseStorage):
         batch = self.batch()
         if batch.state == ImportBatch.State.FAILED:
             raise SpreadsheetError(
-                "This upload could not be imported, and nothing of it was written: "
-                f"{batch.summary.get('error', '')} Upload the corrected file again."
+                "This upload was not imported, and nothing of it was written: "
+                f"{batch.summary.get('error', '')} Upload the file again."
             )
         if batch.state != ImportBatch.State.PREVIEWED:
             raise SpreadsheetError(
