@@ -1,4 +1,5 @@
-"""Keep the search columns current when the names they copy change.
+"""Keep the search columns current when the names they copy change, and count writes
+(Publication): those the public can see flush the public page cache, the others do not.
 
 Derived data only: the curation rules themselves are in services.py.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from curation.models import (
@@ -20,6 +22,7 @@ from curation.models import (
     ProjectParticipant,
     Publication,
     Source,
+    Status,
 )
 
 # Set by bulk writers (imports) that keep search text and the publication counter themselves.
@@ -90,17 +93,72 @@ def _text_as_read(sender, instance, raw=False, **kwargs):
         instance.normalise_text()
 
 
-def _public_data_changed(sender, raw=False, **kwargs):
+def _is_verified(model, pks) -> bool:
+    pks = [pk for pk in pks if pk is not None]
+    return bool(pks) and model._base_manager.filter(pk__in=pks, status=Status.VERIFIED).exists()
+
+
+def seen_by_public(instance) -> bool:
+    """Can a change to instance change what the public sees? Organizations (each has a public
+    page) and the vocabulary (the filters list it) always; a record when it is or was
+    verified; a record's links, citations and sources when a verified record shows them."""
+    if isinstance(instance, Agreement | Project):
+        return instance.status == Status.VERIFIED or getattr(instance, "_was_public", True)
+    if isinstance(instance, AgreementParty):
+        return _is_verified(Agreement, [instance.agreement_id])
+    if isinstance(instance, ProjectParticipant):
+        return _is_verified(Project, [instance.project_id])
+    if isinstance(instance, AgreementRelation):
+        return _is_verified(Agreement, [instance.agreement_id, instance.other_id])
+    if isinstance(instance, Citation):
+        return _is_verified(Agreement, [instance.agreement_id]) or _is_verified(
+            Project, [instance.project_id]
+        )
+    if isinstance(instance, Source):
+        return instance.citations.filter(
+            Q(agreement__status=Status.VERIFIED) | Q(project__status=Status.VERIFIED)
+        ).exists()
+    return True
+
+
+def _remember_if_public(sender, instance, raw=False, **kwargs):
+    """Before a record is saved: was it public? Its save then flushes the public pages."""
+    if not raw:
+        stored = not instance._state.adding and _is_verified(sender, [instance.pk])
+        instance._was_public = stored
+
+
+def _saved(sender, instance, raw=False, **kwargs):
     if not raw and not bulk_writes.get():
-        Publication.bump()
+        Publication.bump(public=seen_by_public(instance))
+
+
+def _deleted(sender, instance, **kwargs):
+    if not bulk_writes.get():
+        if isinstance(instance, Agreement | Project):
+            Publication.bump(public=instance.status == Status.VERIFIED)
+        else:
+            Publication.bump(public=seen_by_public(instance))
+
+
+def _list_changed(sender, instance, action, model, pk_set, **kwargs):
+    """Fields of cooperation, or the agreements a project implements, added or removed."""
+    if not action.startswith("post_") or bulk_writes.get():
+        return
+    public = isinstance(instance, Agreement | Project) and instance.status == Status.VERIFIED
+    if not public and model in (Agreement, Project):
+        public = pk_set is None or _is_verified(model, pk_set)
+    Publication.bump(public=public)
 
 
 def connect() -> None:
     for model in PUBLISHED_MODELS:
-        post_save.connect(_public_data_changed, sender=model)
-        post_delete.connect(_public_data_changed, sender=model)
+        post_save.connect(_saved, sender=model)
+        post_delete.connect(_deleted, sender=model)
+    for record in (Agreement, Project):
+        pre_save.connect(_remember_if_public, sender=record)
     for field in (Agreement.fields, Project.fields, Project.agreements):
-        m2m_changed.connect(_public_data_changed, sender=field.through)
+        m2m_changed.connect(_list_changed, sender=field.through)
     for record in (Agreement, Project):
         pre_save.connect(_skip_history_for_fixture_rows, sender=record)
     for link in (AgreementParty, ProjectParticipant):

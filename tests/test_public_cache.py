@@ -7,8 +7,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curation import services
-from curation.models import Status
+from curation.models import (
+    Agreement,
+    AgreementParty,
+    Citation,
+    FieldOfCooperation,
+    Publication,
+    Status,
+)
+from curation.spreadsheets import importing
 from tests.conftest import make_agreement
+from tests.spreadsheets import planned
 
 LIST = reverse("curation:agreement-list")
 
@@ -77,3 +86,112 @@ def test_downloads_are_never_cached(client, alice, rita):
     services.verify_record(agreement, by=rita)
     body = b"".join(client.get(LIST, {"format": "csv"}).streaming_content).decode()
     assert agreement.reference in body
+
+
+# Each kind of write, and whether it may change what the public sees: only those flush the
+# public pages (Publication.current), while every write counts as an edit (the import's check
+# that nothing changed between preview and confirm).
+def draft_saved(alice, rita, public, private):
+    private.internal_notes = "Still a draft"
+    services.save_record(private, by=alice)
+
+
+def verified(alice, rita, public, private):
+    services.verify_record(private, by=rita)
+
+
+def retracted(alice, rita, public, private):
+    services.retract_record(public, by=rita, reason="Wrong source")
+
+
+def verified_record_edited(alice, rita, public, private):
+    public.title_en = "Corrected title"
+    services.save_record(public, by=alice)
+
+
+def citation_added_to_a_record_in_review(alice, rita, public, private):
+    citation = private.citations.get()
+    Citation.objects.create(agreement=private, source=citation.source, quote=citation.quote)
+
+
+def citation_added_to_a_verified_record(alice, rita, public, private):
+    citation = public.citations.get()
+    Citation.objects.create(agreement=public, source=citation.source, quote=citation.quote)
+
+
+def party_added_to_a_record_in_review(alice, rita, public, private):
+    AgreementParty.objects.create(agreement=private, organization=public.organizations()[0])
+
+
+def field_added_to_a_record_in_review(alice, rita, public, private):
+    private.fields.add(FieldOfCooperation.objects.get(slug="oceans"))
+
+
+def field_added_to_a_verified_record(alice, rita, public, private):
+    public.fields.add(FieldOfCooperation.objects.get(slug="oceans"))
+
+
+def organization_renamed(alice, rita, public, private):
+    organization = private.organizations()[0]
+    organization.name = "Renamed institute"
+    organization.save()
+
+
+def source_of_a_record_in_review_edited(alice, rita, public, private):
+    source = private.citations.get().source
+    source.publisher = "Another publisher"
+    source.save()
+
+
+def source_of_a_verified_record_edited(alice, rita, public, private):
+    source = public.citations.get().source
+    source.publisher = "Another publisher"
+    source.save()
+
+
+def vocabulary_changed(alice, rita, public, private):
+    FieldOfCooperation.objects.create(name="Glaciology", slug="glaciology")
+
+
+def records_imported_into_review(alice, rita, public, private):
+    sheet = b"title_en,kind\nImported deal,Contract\n"
+    importing.apply(planned(Agreement, sheet, "csv"), by=alice, filename="new.csv")
+
+
+def verified_record_changed_by_an_import(alice, rita, public, private):
+    sheet = f"reference,summary\n{public.reference},Changed by a sheet\n".encode()
+    importing.apply(planned(Agreement, sheet, "csv"), by=alice, filename="changed.csv")
+
+
+@pytest.mark.parametrize(
+    ("write", "flushes"),
+    [
+        (draft_saved, False),
+        (verified, True),
+        (retracted, True),
+        (verified_record_edited, True),
+        (citation_added_to_a_record_in_review, False),
+        (citation_added_to_a_verified_record, True),
+        (party_added_to_a_record_in_review, False),
+        (field_added_to_a_record_in_review, False),
+        (field_added_to_a_verified_record, True),
+        (organization_renamed, True),
+        (source_of_a_record_in_review_edited, False),
+        (source_of_a_verified_record_edited, True),
+        (vocabulary_changed, True),
+        (records_imported_into_review, False),
+        (verified_record_changed_by_an_import, True),
+    ],
+)
+def test_only_writes_the_public_can_see_flush_the_public_pages(client, alice, rita, write, flushes):
+    public = make_agreement(alice, status=Status.VERIFIED, title_en="Public deal")
+    private = make_agreement(alice, title_en="Private deal")
+    FieldOfCooperation.objects.create(name="Oceans", slug="oceans")
+    cached, _ = get(client, LIST)
+    generation, edits = Publication.current(), Publication.edits_so_far()
+    write(alice, rita, public, private)
+    assert Publication.edits_so_far() > edits
+    assert (Publication.current() > generation) is flushes
+    page, queries = get(client, LIST)
+    if not flushes:
+        assert page == cached and queries == 1  # still served from the cache

@@ -39,7 +39,7 @@ from curation.models import (
 )
 from curation.models.references import allocate_references
 from curation.rules import text_problem
-from curation.signals import bulk_writes
+from curation.signals import bulk_writes, seen_by_public
 from curation.spreadsheets.fastwrite import (
     insert_history,
     insert_m2m_history,
@@ -304,7 +304,7 @@ def plan(resource, table: Table, approved_new=frozenset()) -> ImportPlan:
 @collector_paused()
 def preview(resource, table: Table, batch: ImportBatch | None = None) -> ImportPlan:
     """Check a sheet without writing; a plan that can be applied is kept in its batch."""
-    generation = Publication.current()  # read first: a save made during planning outdates it
+    generation = Publication.edits_so_far()  # read first: a save made while planning outdates it
     import_plan = plan(resource, table, batch.approved_names() if batch else ())
     if batch is not None and import_plan.can_apply:
         batch.keep_checked_plan(keep(import_plan), generation)
@@ -316,7 +316,7 @@ def confirmed_plan(resource, dataset, batch: ImportBatch | None = None) -> Impor
     """The preview's plan while nothing has been saved since it was made, else a new one from
     the dataset (the batch's file). The records it updates are checked again inside apply()'s
     transaction."""
-    if batch is not None and batch.checked_at_generation == Publication.current():
+    if batch is not None and batch.checked_at_generation == Publication.edits_so_far():
         kept_plan = kept(resource, bytes(batch.checked_plan))
         if kept_plan is not None:
             return kept_plan
@@ -515,11 +515,12 @@ def apply(import_plan: ImportPlan, *, by, filename: str, new_organizations=None)
     try:
         with transaction.atomic():
             _refuse_if_saved_since_checked(import_plan)
+            public = _seen_by_public(import_plan)  # before the writers change statuses
             import_plan.created_organizations = _create_approved_organizations(
                 import_plan, new_organizations or {}, by, reason
             )
             WRITERS[import_plan.resource.model](import_plan, by, reason)
-            Publication.bump()
+            Publication.bump(public=public or bool(import_plan.created_organizations))
     finally:
         bulk_writes.reset(token)
     counts = import_plan.counts
@@ -532,6 +533,24 @@ def apply(import_plan: ImportPlan, *, by, filename: str, new_organizations=None)
         counts["unchanged"],
     )
     return counts
+
+
+def _seen_by_public(import_plan: ImportPlan) -> bool:
+    """Can the import change what the public sees? Not when its records arrive in review:
+    only when it changes verified records (sending them back to review), organizations
+    (each has a public page), or a source or citation that a verified record shows."""
+    model = import_plan.resource.model
+    updated = [row.obj for row in _rows(import_plan, "update")]
+    if model is Organization:
+        return True
+    if model in (Agreement, Project):
+        return any(obj.status == Status.VERIFIED for obj in updated)
+    if model is Source:
+        return any(seen_by_public(source) for source in updated)
+    records = [row.values.get("record") for row in _rows(import_plan, "new")]
+    return any(record.status == Status.VERIFIED for record in records) or any(
+        seen_by_public(citation) for citation in updated
+    )
 
 
 def _refuse_if_saved_since_checked(import_plan: ImportPlan) -> None:
