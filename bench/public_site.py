@@ -4,6 +4,7 @@
 
 1. In-process: median time of filtered list pages and a detail page, cold (page cache off)
    and warm (cache on), with the Django test client.
+   Then the page cache's hit rate while an editor saves a draft once a second.
 2. CSV download: peak Python memory (tracemalloc) while streaming ~10% and 100% of the rows.
 3. Over HTTP: wrk against gunicorn (2 workers) and against Datasette serving the same SQLite
    file, on the equivalent filtered list, one after the other on this machine.
@@ -34,6 +35,7 @@ LIST_URLS = [
     "/agreements/?field=energy&kind=memorandum_of_understanding&sort=title",
     "/agreements/?year_min=1990&year_max=1999&page=3",
 ]
+HIT_SECONDS = 20
 # The same rows in both tools: verified memoranda signed from 2000 on, 50 a page, newest first.
 OURS = "/agreements/?kind=memorandum_of_understanding&year_min=2000"
 DATASETTE = (
@@ -92,6 +94,53 @@ def page_times(repeat: int) -> list[tuple[str, float, float]]:
         cache.clear()
         warm = median_ms(client, url, repeat)
         rows.append((url, cold, warm))
+    return rows
+
+
+def hit_rates(seconds: float) -> list[tuple[str, float, int]]:
+    """Share of list and detail requests served from the page cache while an editor saves a
+    draft once a second: as coop flushes now (only writes the public can see), and, in the
+    same run, as before (every write flushed)."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from curation import services
+    from curation.accounts import ensure_user
+    from curation.models import Agreement, Publication
+    from curation.roles import EDITORS
+
+    settings.PUBLIC_CACHE_SECONDS = 600
+    client = Client()
+    editor = ensure_user("bench-editor", [EDITORS])
+    draft = Agreement(title_en="A draft being edited", kind="contract")
+    services.save_record(draft, by=editor)
+    detail = Agreement.objects.public().order_by("reference").first().get_absolute_url()
+    rows = []
+    for label, every_write_flushes in (
+        ("only writes the public can see flush (coop now)", False),
+        ("every write flushes (coop before)", True),
+    ):
+        cache.clear()
+        hits = requests = 0
+        now = time.perf_counter()
+        end, next_save = now + seconds, now + 1
+        while time.perf_counter() < end:
+            for url in [*LIST_URLS, detail, "/"]:
+                with CaptureQueriesContext(connection) as queries:
+                    client.get(url)
+                requests += 1
+                hits += len(queries) == 1  # a cached page costs the generation's query only
+            if time.perf_counter() >= next_save:
+                draft.summary = f"Edited after {requests} requests"
+                services.save_record(draft, by=editor)
+                if every_write_flushes:
+                    Publication.bump()
+                next_save += 1
+        rows.append((label, hits / requests, requests))
+    draft.delete()
     return rows
 
 
@@ -209,7 +258,7 @@ def http_comparison(database: Path, seconds: int) -> list[tuple]:
     return results
 
 
-def report(agreements, pages, downloads, http, seconds) -> str:
+def report(agreements, pages, downloads, http, seconds, hits=()) -> str:
     lines = [
         "# Public site benchmark",
         "",
@@ -223,6 +272,15 @@ def report(agreements, pages, downloads, http, seconds) -> str:
         "| page | cold, cache off (ms) | warm, cached (ms) |",
         "| --- | ---: | ---: |",
         *[f"| `{url}` | {cold:.1f} | {warm:.1f} |" for url, cold, warm in pages],
+        "",
+        "## Page cache hit rate while an editor saves a draft once a second",
+        "",
+        "The list pages above, a detail page and the home page, requested in turn for "
+        f"{HIT_SECONDS} s each way (Django test client, cache on).",
+        "",
+        "| flushing | hit rate | requests |",
+        "| --- | ---: | ---: |",
+        *[f"| {label} | {rate:.0%} | {requests:,} |" for label, rate, requests in hits],
         "",
         "## CSV download memory (tracemalloc peak while streaming)",
         "",
@@ -266,9 +324,10 @@ def main() -> None:
     setup_django(database)
     build(database, options.agreements)
     pages = page_times(options.repeat)
+    hits = hit_rates(HIT_SECONDS)
     downloads = download_memory()
     http = http_comparison(database, options.seconds)
-    text = report(options.agreements, pages, downloads, http, options.seconds)
+    text = report(options.agreements, pages, downloads, http, options.seconds, hits)
     Path(options.output).write_text(text)
     print(text)
 

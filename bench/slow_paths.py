@@ -87,7 +87,7 @@ def run_unknown() -> dict:
             f"Agreement {n}",
             "Contract",
             "2001",
-            f"{unknown[n % 1000]} (signatory); {names[n]} (signatory)",
+            f"{unknown[n % 1000]} (signatory); {names[n % 10_000]} (signatory)",
         ]
         for n in range(20_000)
     ]

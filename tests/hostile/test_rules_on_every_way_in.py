@@ -438,3 +438,18 @@ def test_a_workbook_declaring_xml_entities_is_refused_in_plain_words(client, see
     client.force_login(alice)
     page = upload(client, with_entities(xlsx(sheet)), name="entities.xlsx").content.decode()
     assert "declares XML entities or a document type" in page
+
+
+def test_an_unclosed_quote_is_named_as_such(client, seed, alice):
+    client.force_login(alice)
+    sheet = 'title_en,kind\nFirst,Contract\n"Never closed,Contract\nThird,Contract\n'
+    page = upload(client, sheet).content.decode()
+    assert "A quoted cell that starts on line 3 is never closed" in page
+    assert "is required" not in page
+
+
+def test_a_repeated_row_is_blamed_on_a_column_the_sheet_has(seed):
+    sheet = b"title_en,kind,date_signed\nSame deal,Contract,2001\nSame deal,Treaty,2001\n"
+    [error] = planned(Agreement, sheet, "csv").errors
+    assert (error.row, error.column, error.value) == (3, "title_en", "Same deal")
+    assert "same record (the same English title and date) as row 2" in error.message
