@@ -17,7 +17,7 @@ from curation.models import Agreement, Record
 from curation.resources import RESOURCES
 from curation.roles import verifier_roles
 from curation.spreadsheets.formats import CSV
-from curation.spreadsheets.widgets import join_list
+from curation.spreadsheets.widgets import english_labels, join_list
 
 CHUNK = 2000
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
@@ -86,7 +86,7 @@ def record_data(record: Record, roles: dict[int, str], site: str = "/") -> dict:
         "title_original": record.title_original,
         "original_language": record.original_language,
         "kind": record.kind,
-        "kind_label": record.get_kind_display(),  # as the CSV download writes it
+        "kind_label": english_labels(type(record).Kind)[record.kind],  # as in the CSV
         "summary": record.summary,
         "fields": [field.name for field in record.fields.all()],
     }

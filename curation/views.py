@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
@@ -109,10 +110,11 @@ class PublicList(PublicRecordMixin, ListView):
 
 
 def _field_facets(queryset):
+    """(slug, name in the reader's language, records) of each field the records have."""
     counts = queryset.field_counts()
-    for pk, slug, name in FieldOfCooperation.objects.values_list("pk", "slug", "name"):
-        if counts.get(pk):
-            yield slug, name, counts[pk]
+    for field in FieldOfCooperation.objects.only("pk", "slug", "name", "name_vi"):
+        if counts.get(field.pk):
+            yield field.slug, field.name_in(get_language()), counts[field.pk]
 
 
 def _query_without(request, *names: str) -> str:

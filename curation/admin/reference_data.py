@@ -66,8 +66,8 @@ class OrganizationAdmin(
 @admin.register(FieldOfCooperation)
 class FieldOfCooperationAdmin(BoundedSearchMixin, LabelledHistoryAdmin):
     formfield_overrides = FORM_TEXT_FIELDS
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
+    list_display = ["name", "name_vi", "slug"]
+    search_fields = ["name", "name_vi"]
     prepopulated_fields = {"slug": ["name"]}
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from curation.dates import PartialDateField
@@ -23,14 +24,14 @@ class Agreement(Record):
     KEY_FIELDS = {"title": "title", "date_signed": "date signed", "parties": "parties"}
 
     class Kind(models.TextChoices):
-        TREATY = "treaty", "Treaty"
-        INTERGOVERNMENTAL = "intergovernmental_agreement", "Intergovernmental agreement"
-        MOU = "memorandum_of_understanding", "Memorandum of understanding"
-        STRATEGIC_PARTNERSHIP = "strategic_partnership", "Strategic partnership"
-        COOPERATION_AGREEMENT = "cooperation_agreement", "Cooperation agreement"
-        ACTION_PLAN = "action_plan", "Action plan"
-        CONTRACT = "contract", "Contract"
-        OTHER = "other", "Other"
+        TREATY = "treaty", _("Treaty")
+        INTERGOVERNMENTAL = "intergovernmental_agreement", _("Intergovernmental agreement")
+        MOU = "memorandum_of_understanding", _("Memorandum of understanding")
+        STRATEGIC_PARTNERSHIP = "strategic_partnership", _("Strategic partnership")
+        COOPERATION_AGREEMENT = "cooperation_agreement", _("Cooperation agreement")
+        ACTION_PLAN = "action_plan", _("Action plan")
+        CONTRACT = "contract", _("Contract")
+        OTHER = "other", _("Other")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     date_signed = PartialDateField(blank=True)
@@ -70,9 +71,9 @@ class Agreement(Record):
 
 class AgreementParty(models.Model):
     class Role(models.TextChoices):
-        SIGNATORY = "signatory", "Signatory"
-        WITNESS = "witness", "Witness"
-        IMPLEMENTING_BODY = "implementing_body", "Implementing body"
+        SIGNATORY = "signatory", _("Signatory")
+        WITNESS = "witness", _("Witness")
+        IMPLEMENTING_BODY = "implementing_body", _("Implementing body")
 
     # No index of their own: unique_party_role leads with agreement, and the index in Meta
     # with organization.
@@ -107,10 +108,10 @@ class AgreementRelation(models.Model):
     """How one agreement stands to another: it implements, amends, supersedes or frames it."""
 
     class Kind(models.TextChoices):
-        IMPLEMENTS = "implements", "implements"
-        AMENDS = "amends", "amends"
-        SUPERSEDES = "supersedes", "supersedes"
-        FRAMEWORK_FOR = "framework_for", "is the framework for"
+        IMPLEMENTS = "implements", _("implements")
+        AMENDS = "amends", _("amends")
+        SUPERSEDES = "supersedes", _("supersedes")
+        FRAMEWORK_FOR = "framework_for", _("is the framework for")
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="relations")
     kind = models.CharField(max_length=16, choices=Kind.choices)

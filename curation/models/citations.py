@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from curation.models.versioning import Versioned
@@ -10,26 +11,26 @@ from curation.text import find_quote
 
 # What a quote can support, per kind of record; the key fields come first.
 AGREEMENT_SUPPORTS = {
-    "title": "title",
-    "date_signed": "date signed",
-    "parties": "parties",
-    "kind": "kind",
-    "place": "place",
-    "signed_by": "signed by",
-    "fields": "fields of cooperation",
-    "relations": "related agreements",
-    "summary": "summary",
+    "title": _("title"),
+    "date_signed": _("date signed"),
+    "parties": _("parties"),
+    "kind": _("kind"),
+    "place": _("place"),
+    "signed_by": _("signed by"),
+    "fields": _("fields of cooperation"),
+    "relations": _("related agreements"),
+    "summary": _("summary"),
 }
 PROJECT_SUPPORTS = {
-    "title": "title",
-    "participants": "participants",
-    "kind": "kind",
-    "dates": "start and end",
-    "location": "location",
-    "budget": "budget",
-    "agreements": "agreements implemented",
-    "fields": "fields of cooperation",
-    "summary": "summary",
+    "title": _("title"),
+    "participants": _("participants"),
+    "kind": _("kind"),
+    "dates": _("start and end"),
+    "location": _("location"),
+    "budget": _("budget"),
+    "agreements": _("agreements implemented"),
+    "fields": _("fields of cooperation"),
+    "summary": _("summary"),
 }
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from curation.models.references import ReferencedModel
@@ -20,16 +21,16 @@ class Organization(StoredText, Versioned, ReferencedModel):
     REFERENCE_PREFIX = "ORG"
 
     class Kind(models.TextChoices):
-        STATE = "state", "State"
-        GOVERNMENT = "government", "Government"
-        MINISTRY = "ministry", "Ministry"
-        AGENCY = "agency", "Agency"
-        COMPANY = "company", "Company"
-        RESEARCH_INSTITUTE = "research_institute", "Research institute"
-        UNIVERSITY = "university", "University"
-        FUND = "fund", "Fund"
-        INTERNATIONAL = "international_organization", "International organization"
-        OTHER = "other", "Other"
+        STATE = "state", _("State")
+        GOVERNMENT = "government", _("Government")
+        MINISTRY = "ministry", _("Ministry")
+        AGENCY = "agency", _("Agency")
+        COMPANY = "company", _("Company")
+        RESEARCH_INSTITUTE = "research_institute", _("Research institute")
+        UNIVERSITY = "university", _("University")
+        FUND = "fund", _("Fund")
+        INTERNATIONAL = "international_organization", _("International organization")
+        OTHER = "other", _("Other")
 
     name = models.CharField("English name", max_length=255, unique=True)
     name_original = models.CharField(

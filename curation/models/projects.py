@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from curation.dates import PartialDate, PartialDateField
@@ -18,12 +19,12 @@ class Project(Record):
     KEY_FIELDS = {"title": "title", "participants": "participants"}
 
     class Kind(models.TextChoices):
-        JOINT_RESEARCH = "joint_research", "Joint research programme"
-        FACILITY = "facility", "Facility"
-        TECHNICAL_ASSISTANCE = "technical_assistance", "Technical assistance"
-        TRAINING = "training", "Training"
-        TECHNOLOGY_TRANSFER = "technology_transfer", "Technology transfer"
-        OTHER = "other", "Other"
+        JOINT_RESEARCH = "joint_research", _("Joint research programme")
+        FACILITY = "facility", _("Facility")
+        TECHNICAL_ASSISTANCE = "technical_assistance", _("Technical assistance")
+        TRAINING = "training", _("Training")
+        TECHNOLOGY_TRANSFER = "technology_transfer", _("Technology transfer")
+        OTHER = "other", _("Other")
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     start = PartialDateField(blank=True)
@@ -92,10 +93,10 @@ class Project(Record):
 
 class ProjectParticipant(models.Model):
     class Role(models.TextChoices):
-        FUNDER = "funder", "Funder"
-        INVESTOR = "investor", "Investor"
-        IMPLEMENTER = "implementer", "Implementer"
-        PARTNER = "partner", "Partner"
+        FUNDER = "funder", _("Funder")
+        INVESTOR = "investor", _("Investor")
+        IMPLEMENTER = "implementer", _("Implementer")
+        PARTNER = "partner", _("Partner")
 
     # No index of their own: unique_participant_role leads with project, and the index in
     # Meta with organization.

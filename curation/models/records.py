@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Count, F, When
 from django.db.models.functions import Substr
+from django.utils.translation import gettext_lazy as _
 
 from curation.models.references import ReferencedModel
 from curation.models.versioning import Versioned
@@ -16,10 +17,10 @@ from curation.text import fold_for_search, search_words
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    VERIFIED = "verified", "Verified"
-    RETRACTED = "retracted", "Retracted"
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    VERIFIED = "verified", _("Verified")
+    RETRACTED = "retracted", _("Retracted")
 
 
 def _effective_country(prefix: str = ""):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from curation.dates import PartialDateField
@@ -18,12 +19,12 @@ class Source(StoredText, Versioned, ReferencedModel):
     VERBATIM_FIELDS = ("captured_text",)  # the article as captured, spaces and all
 
     class Kind(models.TextChoices):
-        NEWS = "news_article", "News article"
-        JOURNAL = "journal_article", "Journal article"
-        OFFICIAL = "official_document", "Official document"
-        PRESS_RELEASE = "press_release", "Press release"
-        TREATY_TEXT = "treaty_text", "Treaty text"
-        OTHER = "other", "Other"
+        NEWS = "news_article", _("News article")
+        JOURNAL = "journal_article", _("Journal article")
+        OFFICIAL = "official_document", _("Official document")
+        PRESS_RELEASE = "press_release", _("Press release")
+        TREATY_TEXT = "treaty_text", _("Treaty text")
+        OTHER = "other", _("Other")
 
     title = models.CharField(max_length=500)
     publisher = models.CharField(max_length=255, blank=True)

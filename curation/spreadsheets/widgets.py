@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from import_export import widgets
 
 from curation.dates import PartialDate
@@ -142,12 +143,11 @@ class ChoiceWidget(TextWidget):
             return ""
         choice = _folded_choices(self.choices).get(fold_for_search(text))
         if choice is None:
-            labels = ", ".join(label for _, label in self.choices.choices)
-            raise ValueError(f"is not one of: {labels}.")
+            raise ValueError(f"is not one of: {', '.join(english_labels(self.choices).values())}.")
         return choice
 
     def render(self, value, obj=None, **kwargs) -> str:
-        return str(_labels(self.choices).get(value, value)) if value else ""
+        return english_labels(self.choices).get(value, value) if value else ""
 
     def canonical(self, text: str) -> str:
         text = text.strip()
@@ -159,16 +159,19 @@ class ChoiceWidget(TextWidget):
 
 @cache
 def _folded_choices(choices) -> dict[str, str]:
-    """Folded value and label of each choice -> value."""
+    """Folded value and English label of each choice -> value."""
     folded = {}
-    for value, label in choices.choices:
-        folded[fold_for_search(value)] = folded[fold_for_search(str(label))] = value
+    for value, label in english_labels(choices).items():
+        folded[fold_for_search(value)] = folded[fold_for_search(label)] = value
     return folded
 
 
 @cache
-def _labels(choices) -> dict[str, str]:
-    return dict(choices.choices)
+def english_labels(choices) -> dict[str, str]:
+    """Value -> label, in English: sheets and downloads use one vocabulary, whatever the
+    language of the page they are made from."""
+    with translation.override("en"):
+        return {value: str(label) for value, label in choices.choices}
 
 
 class YesNoWidget(TextWidget):

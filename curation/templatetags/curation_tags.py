@@ -20,6 +20,12 @@ def title_in(record, language: str) -> str:
 
 
 @register.filter
+def names_in(vocabulary, language: str) -> str:
+    """Fields of cooperation, named in the reader's language: "Năng lượng hạt nhân, …"."""
+    return ", ".join(field.name_in(language or "en") for field in vocabulary)
+
+
+@register.filter
 def partial_date(value: str) -> str:
     """ "1959-03-07" -> "7 March 1959", "2014-11" -> "November 2014"; never an invented day."""
     if not value:
