@@ -138,3 +138,11 @@ def test_vietnamese_dates_are_written_in_one_style(client, seed):
         page = client.get(f"/vi/agreements/{record.reference}/").content.decode()
         assert f"tháng {number} năm {year}" in page
         assert not re.search(r"Ngày \d", page) and f"Tháng {number} {year}" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/vi/"])
+def test_each_language_is_offered_in_its_own_name(client, path):
+    page = client.get(path).content.decode()
+    assert 'lang="en">English<' in page and 'lang="vi">Tiếng Việt<' in page
+    assert "Tiếng Anh" not in page

@@ -472,8 +472,9 @@ def _stale_row(number: int, cells: dict[str, str], obj) -> CellError | None:
 
 def _suggestions(lookups: Lookups) -> dict[str, list[str]]:
     """Up to SHOWN_UNKNOWN unknown names, each with the closest existing names. Candidates come
-    from an index of the words' first letters, so a sheet of 1,000 unknown names against
-    10,000 organizations compares each with a few dozen names, not all of them."""
+    from an index of the names' three-letter pieces: the names sharing the most of the rarer
+    pieces are compared (difflib), so a sheet of 1,000 unknown names against 10,000
+    organizations compares each with a few dozen names, not all of them."""
     names = {}
     for entries in lookups.organizations.values():
         for organization in entries:
@@ -483,7 +484,7 @@ def _suggestions(lookups: Lookups) -> dict[str, list[str]]:
     for folded in names:
         for key in _index_keys(folded):
             index.setdefault(key, set()).add(folded)
-    common = max(50, len(names) // 20)  # keys on more names than this tell names apart poorly
+    common = max(200, len(names) // 20)  # pieces of more names than this tell names apart poorly
     suggestions = {}
     for unknown in sorted(lookups.unknown_organizations)[:SHOWN_UNKNOWN]:
         folded = fold_for_search(unknown)
@@ -500,8 +501,10 @@ def _suggestions(lookups: Lookups) -> dict[str, list[str]]:
 
 
 def _index_keys(folded: str) -> set[str]:
-    """A name's words and their first four letters: "minstry" shares "mins" with "ministry"."""
-    return {key for word in folded.split() for key in (word, word[:4])}
+    """A name's three-letter pieces, spaces included: "minstry" shares "min", "str" and "try"
+    with "ministry"; "no. 12" shares ". 1" and " 12" with "nr. 12x"."""
+    padded = f" {folded} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 @collector_paused()

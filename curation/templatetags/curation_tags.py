@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 from django.urls import translate_url
 
 from curation.dates import PartialDate
@@ -17,6 +18,13 @@ def in_language(context, language: str) -> str:
 @register.filter
 def title_in(record, language: str) -> str:
     return record.title_in(language or "en")
+
+
+@register.simple_tag
+def own_language_names() -> list[tuple[str, str]]:
+    """Each language in its own name ("English", "Tiếng Việt"), as settings.LANGUAGES writes
+    them: Django's get_available_languages would translate them ("Tiếng Anh")."""
+    return settings.LANGUAGES
 
 
 @register.filter

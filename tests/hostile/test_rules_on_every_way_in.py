@@ -406,6 +406,9 @@ def test_unknown_names_are_capped_and_still_get_their_closest_names(
     assert "3 more names in the sheet match no organization" in page
     plan = planned(Agreement, ("title_en,kind,parties\n" + rows[-1] + "\n").encode(), "csv")
     assert plan.unknown_organizations == {misspelt: [known.name]}
+    typo = "Minstry of Science and Tecnology (Vietnam)"
+    plan = planned(Agreement, f"title_en,kind,parties\nDeal,Contract,{typo}\n".encode(), "csv")
+    assert plan.unknown_organizations[typo][0] == "Ministry of Science and Technology (Vietnam)"
 
 
 def test_a_formula_whose_result_the_file_lacks_is_named_not_read_as_empty(client, seed, alice):
