@@ -105,7 +105,7 @@ class Citation(StoredText, Versioned):
 
     def supported_labels(self) -> list[str]:
         labels = self.allowed_supports()
-        return [labels.get(field, field) for field in self.supports]
+        return [str(labels.get(field, field)) for field in self.supports]
 
     @classmethod
     def inconsistencies(cls, value) -> dict[str, str]:
