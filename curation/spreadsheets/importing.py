@@ -11,6 +11,7 @@ import difflib
 import gc
 import logging
 import pickle
+import unicodedata
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from curation.spreadsheets.fastwrite import (
     update_with_history,
 )
 from curation.spreadsheets.formats import cell_text, dataset_of
-from curation.spreadsheets.widgets import CellProblems, Lookups
+from curation.spreadsheets.widgets import CellProblems, Lookups, TextWidget
 from curation.text import fold_for_search
 
 log = logging.getLogger("curation.spreadsheets")
@@ -131,6 +132,7 @@ class RowPlan:
     errors: list[CellError] = field(default_factory=list)
     obj: Model | None = None
     cells: dict[str, str] | None = None  # as read, for the preview; not kept for confirm
+    notes: list[CellError] = field(default_factory=list)  # for the preview; not kept
 
     def __reduce__(self):
         """Pickled (see keep()) with its record's loaded field values and related objects
@@ -180,6 +182,10 @@ class ImportPlan:
         return [error for row in self.rows for error in row.errors]
 
     @property
+    def notes(self) -> list[CellError]:
+        return [note for row in self.rows for note in row.notes]
+
+    @property
     def can_apply(self) -> bool:
         counts = self.counts
         return (
@@ -206,6 +212,29 @@ def parse_row(resource, number: int, cells: dict[str, str], lookups: Lookups, pa
         values.update(cell_values)  # shared between rows: never mutated
         errors += [CellError(number, column, value, message) for value, message in problems]
     return values, errors
+
+
+def _stored_otherwise(resource, number: int, cells: dict[str, str]) -> list[CellError]:
+    """Text cells that rules.as_stored() changes in more than line endings: said in the
+    preview, so that nothing is altered without a word."""
+    notes = []
+    for column, text in cells.items():
+        widget = getattr(resource.columns.get(column), "widget", None)
+        if type(widget) is not TextWidget or widget.verbatim or not text:
+            continue
+        written = text.replace("\r\n", "\n").replace("\r", "\n")
+        composed = unicodedata.normalize("NFC", written)
+        stored = widget.canonical(text)
+        said = []
+        if composed != written:
+            said.append("is stored in composed Unicode (NFC), which reads the same")
+        if not stored:
+            said.append("holds only white space, so it is stored empty")
+        elif stored != composed:
+            said.append("loses the spaces or tabs at its ends, or at the ends of its lines")
+        if said:
+            notes.append(CellError(number, column, text, "; ".join(said) + "."))
+    return notes
 
 
 def _rule_errors(resource, number, cells, values, obj) -> list[CellError]:
@@ -296,6 +325,8 @@ def plan(resource, table: Table, approved_new=frozenset()) -> ImportPlan:
             row.action, row.changes = _compare(resource, obj and exported[obj.pk], cells)
         if row.action == "update" and (stale := _stale_row(number, cells, obj)):
             row.action, row.errors = "invalid", [stale]
+        if row.action in ("new", "update"):
+            row.notes = _stored_otherwise(resource, number, cells)
         planned.append(row)
     unknown = _suggestions(lookups)
     return ImportPlan(resource, planned, [], unknown, lookups)

@@ -50,6 +50,11 @@ class ImportResult(Result):
         return self.plan.errors if self.plan else []
 
     @property
+    def cell_notes(self) -> list[CellError]:
+        """Cells stored otherwise than written (spaces at the ends, composed Unicode)."""
+        return self.plan.notes if self.plan else []
+
+    @property
     def created_organizations(self) -> list:
         return self.plan.created_organizations if self.plan else []
 

@@ -3,7 +3,7 @@ with the same message; every error during a confirm is an answer; no public URL 
 
 import io
 import json
-import zipfile
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -423,26 +423,6 @@ def test_a_formula_whose_result_the_file_lacks_is_named_not_read_as_empty(client
     assert "title_en is required" not in page
 
 
-def with_entities(xlsx_data: bytes) -> bytes:
-    """The workbook with entities that expand (a "billion laughs", in small) in its sheet."""
-    source, out = zipfile.ZipFile(io.BytesIO(xlsx_data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for member in source.namelist():
-            content = source.read(member)
-            if member.startswith("xl/worksheets/"):
-                entities = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-                content = entities + content.replace(b"Deal", b"&b;")
-            target.writestr(member, content)
-    return out.getvalue()
-
-
-def test_a_workbook_declaring_xml_entities_is_refused_in_plain_words(client, seed, alice):
-    sheet = tablib.Dataset(["Deal", "Contract"], headers=["title_en", "kind"])
-    client.force_login(alice)
-    page = upload(client, with_entities(xlsx(sheet)), name="entities.xlsx").content.decode()
-    assert "declares XML entities or a document type" in page
-
-
 def test_an_unclosed_quote_is_named_as_such(client, seed, alice):
     client.force_login(alice)
     sheet = 'title_en,kind\nFirst,Contract\n"Never closed,Contract\nThird,Contract\n'
@@ -456,3 +436,14 @@ def test_a_repeated_row_is_blamed_on_a_column_the_sheet_has(seed):
     [error] = planned(Agreement, sheet, "csv").errors
     assert (error.row, error.column, error.value) == (3, "title_en", "Same deal")
     assert "same record (the same English title and date) as row 2" in error.message
+
+
+def test_the_preview_says_which_cells_are_stored_otherwise_than_written(client, seed, alice):
+    client.force_login(alice)
+    sheet = 'title_en,kind,summary\n  Padded deal ,Contract,"Tho\u0309a thua\u0323\u0302n"\n'
+    page = upload(client, sheet).content.decode()
+    notes = re.search(r'<table id="import-notes">.*?</table>', page, re.S).group()
+    assert "title_en" in notes and "Loses the spaces or tabs at its ends" in notes
+    assert "summary" in notes and "composed Unicode (NFC)" in notes
+    exported = "title_en,kind\nClean deal,Contract\n"
+    assert 'id="import-notes"' not in upload(client, exported).content.decode()
