@@ -5,7 +5,7 @@ import io
 
 from django.core.management import call_command
 
-from curation.models import Agreement
+from curation.models import Agreement, Project
 
 
 def test_reader_searches_filters_checks_a_quote_downloads_and_switches_language(
@@ -58,3 +58,35 @@ def test_reader_searches_filters_checks_a_quote_downloads_and_switches_language(
     screenshot(phone, "agreements-phone")
     phone.goto(f"{live_server.url}/")
     screenshot(phone, "home-phone")
+
+
+def test_the_main_pages_fit_a_laptop_and_a_phone_without_scrolling_sideways(
+    transactional_db, live_server, new_page, screenshot
+):
+    """At 1366 and 375 px wide, in both languages: no page is wider than the screen (a long
+    title, a checksum, a table), and on a phone a list shows its results first. Screenshots
+    of each page at each width are kept in test-artifacts/."""
+    call_command("loaddata", "seed", verbosity=0)
+    agreement = Agreement.objects.public().filter(relations__isnull=False).first()
+    project = Project.objects.public().first()
+    source = agreement.citations.first().source
+    pages = {
+        "home": "/",
+        "agreements": "/agreements/",
+        "projects-vi": "/vi/projects/",
+        "agreement": agreement.get_absolute_url(),
+        "project": project.get_absolute_url(),
+        "organization": agreement.organizations()[0].get_absolute_url(),
+        "source": source.get_absolute_url(),
+    }
+    for width in (1366, 375):
+        page = new_page(width=width, height=900)
+        for name, path in pages.items():
+            page.goto(f"{live_server.url}{path}")
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{path} is {wide} px wide at {width} px"
+            screenshot(page, f"{name}-{width}")
+        page.goto(f"{live_server.url}/agreements/")
+        results = page.locator("#results").bounding_box()["y"]
+        filters = page.locator("#filters").bounding_box()["y"]
+        assert (results < filters) is (width == 375)
