@@ -362,11 +362,12 @@ def child(mode: str, rows: int, url: str, sheet_path: Path) -> None:
     print(json.dumps(result))
 
 
-def fresh_postgresql() -> str:
+def fresh_postgresql(name: str = "coop_bench_imports") -> str:
+    """An empty PostgreSQL database of that name (dropped first if it exists); its URL."""
     psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
-    subprocess.run([*psql, "DROP DATABASE IF EXISTS coop_bench_imports WITH (FORCE)"], check=True)
-    subprocess.run([*psql, "CREATE DATABASE coop_bench_imports"], check=True)
-    return f"{POSTGRES}/coop_bench_imports"
+    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
+    subprocess.run([*psql, f"CREATE DATABASE {name}"], check=True)
+    return f"{POSTGRES}/{name}"
 
 
 def scenario(mode: str, rows: int, sheet_path: Path, database: str | None = None) -> dict:

@@ -34,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "bench" / ".data"
-POSTGRES = "postgres://postgres@127.0.0.1:5432"
+
+
+from bench.imports import fresh_postgresql  # noqa: E402  (after the path is set)
 
 
 def setup(url: str) -> None:
@@ -192,13 +194,6 @@ def child(database: str) -> None:
     print(json.dumps(results))
 
 
-def fresh_postgresql() -> str:
-    psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
-    subprocess.run([*psql, "DROP DATABASE IF EXISTS coop_bench_slow WITH (FORCE)"], check=True)
-    subprocess.run([*psql, "CREATE DATABASE coop_bench_slow"], check=True)
-    return f"{POSTGRES}/coop_bench_slow"
-
-
 def measure(database: str) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", database], capture_output=True, text=True, cwd=ROOT
@@ -217,7 +212,10 @@ def main() -> None:
         return child(options.child)
     DATA.mkdir(parents=True, exist_ok=True)
     sqlite = f"sqlite:///{Path(tempfile.mkdtemp(dir=DATA)) / 'slow.sqlite3'}"
-    results = {"SQLite": measure(sqlite), "PostgreSQL": measure(fresh_postgresql())}
+    results = {
+        "SQLite": measure(sqlite),
+        "PostgreSQL": measure(fresh_postgresql("coop_bench_slow")),
+    }
     labels = {
         "unknown": "preview of 20,000 rows naming 1,000 unknown organizations, 10,000 recorded",
         "verify": "bulk Verify of 2,000 agreements",

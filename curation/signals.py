@@ -115,10 +115,15 @@ def seen_by_public(instance) -> bool:
             Project, [instance.project_id]
         )
     if isinstance(instance, Source):
-        return instance.citations.filter(
-            Q(agreement__status=Status.VERIFIED) | Q(project__status=Status.VERIFIED)
-        ).exists()
+        return any_shown_publicly(instance.citations.all())
     return True
+
+
+def any_shown_publicly(citations) -> bool:
+    """Does a verified record show any of these citations? One query, however many."""
+    return citations.filter(
+        Q(agreement__status=Status.VERIFIED) | Q(project__status=Status.VERIFIED)
+    ).exists()
 
 
 def _remember_if_public(sender, instance, raw=False, **kwargs):

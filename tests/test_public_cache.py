@@ -13,6 +13,7 @@ from curation.models import (
     Citation,
     FieldOfCooperation,
     Publication,
+    Source,
     Status,
 )
 from curation.spreadsheets import importing
@@ -163,6 +164,18 @@ def verified_record_changed_by_an_import(alice, rita, public, private):
     importing.apply(planned(Agreement, sheet, "csv"), by=alice, filename="changed.csv")
 
 
+def citation_imported_for_a_record_in_review(alice, rita, public, private):
+    source = private.citations.get().source
+    sheet = f"record,source,quote\n{private.reference},{source.reference},A new quote\n"
+    importing.apply(planned(Citation, sheet.encode(), "csv"), by=alice, filename="c.csv")
+
+
+def source_of_a_verified_record_changed_by_an_import(alice, rita, public, private):
+    source = public.citations.get().source
+    sheet = f"reference,publisher\n{source.reference},Another publisher\n"
+    importing.apply(planned(Source, sheet.encode(), "csv"), by=alice, filename="s.csv")
+
+
 @pytest.mark.parametrize(
     ("write", "flushes"),
     [
@@ -181,6 +194,8 @@ def verified_record_changed_by_an_import(alice, rita, public, private):
         (vocabulary_changed, True),
         (records_imported_into_review, False),
         (verified_record_changed_by_an_import, True),
+        (citation_imported_for_a_record_in_review, False),
+        (source_of_a_verified_record_changed_by_an_import, True),
     ],
 )
 def test_only_writes_the_public_can_see_flush_the_public_pages(client, alice, rita, write, flushes):

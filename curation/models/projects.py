@@ -75,8 +75,13 @@ class Project(Record):
         problems = {}
         if value("budget_amount") is not None and not value("budget_currency"):
             problems["budget_currency"] = "A budget needs its currency."
-        start, end = value("start"), value("end")
-        if start and end and PartialDate.parse(end).latest() < PartialDate.parse(start).earliest():
+        try:
+            start, end = (
+                PartialDate.parse(value(name)) if value(name) else None for name in ("start", "end")
+            )
+        except ValueError:  # an unreadable date is reported by its own field
+            return problems
+        if start and end and end.latest() < start.earliest():
             problems["end"] = "The project cannot end before it starts."
         return problems
 

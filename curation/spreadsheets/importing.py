@@ -40,7 +40,7 @@ from curation.models import (
 )
 from curation.models.references import allocate_references
 from curation.rules import text_problem
-from curation.signals import bulk_writes, seen_by_public
+from curation.signals import any_shown_publicly, bulk_writes
 from curation.spreadsheets.fastwrite import (
     insert_history,
     insert_m2m_history,
@@ -580,10 +580,15 @@ def _seen_by_public(import_plan: ImportPlan) -> bool:
     if model in (Agreement, Project):
         return any(obj.status == Status.VERIFIED for obj in updated)
     if model is Source:
-        return any(seen_by_public(source) for source in updated)
-    records = [row.values.get("record") for row in _rows(import_plan, "new")]
-    return any(record.status == Status.VERIFIED for record in records) or any(
-        seen_by_public(citation) for citation in updated
+        field = "source__in"
+    else:
+        records = [row.values.get("record") for row in _rows(import_plan, "new")]
+        if any(record.status == Status.VERIFIED for record in records):
+            return True
+        field = "pk__in"
+    pks = [obj.pk for obj in updated]
+    return any(
+        any_shown_publicly(Citation.objects.filter(**{field: chunk})) for chunk in _chunks(pks)
     )
 
 

@@ -223,6 +223,8 @@ def test_rules_between_fields_hold_for_imports_as_for_forms(client, seed, alice)
         Project, {"title_en": "Joint lab", "kind": "Facility", "start": "2020", "end": "2019-06"}
     )
     assert same_message(form["end"], sheet["end"])
+    form = form_errors(client, "project", project_form(start="2020-13", end="2019"))
+    assert "has no month 13" in form["start"][0] and "end" not in form
     form = form_errors(client, "project", project_form(budget_amount="10"))
     sheet = import_errors(
         Project, {"title_en": "Joint lab", "kind": "Facility", "budget_amount": "10"}
