@@ -31,6 +31,9 @@ class Agreement(Record):
         COOPERATION_AGREEMENT = "cooperation_agreement", _("Cooperation agreement")
         ACTION_PLAN = "action_plan", _("Action plan")
         CONTRACT = "contract", _("Contract")
+        # A source may report several agreements only together ("signed 12 agreements"):
+        # one record stands for the group, and its title says how many.
+        GROUP = "group_of_agreements", _("Group of agreements")
         OTHER = "other", _("Other")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -24,6 +24,10 @@ class Project(Record):
         TECHNICAL_ASSISTANCE = "technical_assistance", _("Technical assistance")
         TRAINING = "training", _("Training")
         TECHNOLOGY_TRANSFER = "technology_transfer", _("Technology transfer")
+        # Standing arrangements rather than one piece of work: committees, working groups,
+        # regular meetings, funding schemes.
+        MECHANISM = "cooperation_mechanism", _("Cooperation mechanism")
+        PROGRAMME = "cooperation_programme", _("Cooperation programme")
         OTHER = "other", _("Other")
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
