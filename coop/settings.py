@@ -209,6 +209,8 @@ CONTENT_SECURITY_POLICY = {
 # Public pages are cached until curated data changes (0 turns caching off). CACHE_URL picks
 # the backend: per-process memory by default; invalidation is shared through the database.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=600)
+# The licence of the public data, as an SPDX identifier (named in /data/datapackage.json).
+DATA_LICENSE = env.str("DATA_LICENSE", default="CC-BY-4.0")
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # The country whose cooperation the database follows: charts show the others as its partners.

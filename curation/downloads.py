@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
+from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 
 from curation.cells import neutralise
 from curation.dates import PartialDate
-from curation.models import Agreement, Record
+from curation.models import Agreement, Citation, Project, Record
 from curation.resources import RESOURCES
 from curation.roles import verifier_roles
 from curation.spreadsheets.formats import CSV
@@ -28,6 +29,27 @@ PRIVATE_COLUMNS = {"status", "relations", "version"}  # version counts unpublish
 
 # Appended to the curators' columns; "found" says, quote by quote, whether it is in its source.
 EVIDENCE_COLUMNS = ["sources", "quotes", "found", "verified_at", "verified_by"]
+
+
+def citations_prefetch() -> Prefetch:
+    # A source's captured text can be long and is not shown beside a citation: leave it.
+    sources = Citation.objects.select_related("source").defer(
+        "source__captured_text", "source__search_text"
+    )
+    return Prefetch("citations", queryset=sources)
+
+
+def with_related(model, queryset):
+    """Records with the rows their pages and downloads show, prefetched."""
+    return queryset.prefetch_related(f"{model.LINKS}__organization", "fields", citations_prefetch())
+
+
+def for_download(model, queryset):
+    """A download names only the public agreements a project implements."""
+    if model is Project:
+        public = Agreement.objects.public()
+        queryset = queryset.prefetch_related(Prefetch("agreements", queryset=public))
+    return queryset
 
 
 def csv_headers(resource) -> list[str]:
@@ -71,6 +93,7 @@ def organization_links(record: Record) -> list[dict]:
             "name": link.organization.name,
             "acronym": link.organization.acronym,
             "country": link.organization.country,
+            "same_as": link.organization.same_as(),
             "role": link.role,
         }
         for link in links
@@ -154,6 +177,13 @@ def csv_response(queryset, filename: str) -> StreamingHttpResponse:
     rows = (
         csv_row(resource, record, columns, roles) for record in queryset.iterator(chunk_size=CHUNK)
     )
+    response = StreamingHttpResponse(CSV().stream(headers, rows), content_type=CONTENT_TYPES["csv"])
+    return attachment(response, filename, "csv")
+
+
+def sheet_csv_response(resource, queryset, headers, filename: str) -> StreamingHttpResponse:
+    """A table in its curators' sheet columns (those given), read a chunk at a time."""
+    rows = (resource.export_resource(obj, headers) for obj in resource.iter_queryset(queryset))
     response = StreamingHttpResponse(CSV().stream(headers, rows), content_type=CONTENT_TYPES["csv"])
     return attachment(response, filename, "csv")
 

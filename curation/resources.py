@@ -322,12 +322,14 @@ class OrganizationResource(SheetResource):
     kind = plain("kind", widget=ChoiceWidget(Organization.Kind))
     country = text("country")
     successor = plain("successor", widget=OrganizationNameWidget())
+    wikidata_id = text("wikidata_id")
+    ror_id = text("ror_id")
     version = version_column()
 
     class Meta:
         model = Organization
         fields = ["reference", "name", "name_original", "acronym", "kind", "country"]
-        fields += ["successor", "version"]
+        fields += ["successor", "wikidata_id", "ror_id", "version"]
 
     def get_queryset(self):
         return Organization.objects.select_related("successor")

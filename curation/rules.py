@@ -102,6 +102,40 @@ def check_currency(code: str) -> None:
         )
 
 
+WIKIDATA_ID = re.compile(r"Q[1-9][0-9]{0,11}")
+# ROR identifiers: 0, six Crockford base-32 digits, and an ISO 7064 mod 97-10 checksum.
+ROR_DIGITS = "0123456789abcdefghjkmnpqrstvwxyz"
+ROR_ID = re.compile(rf"0[{ROR_DIGITS}]{{6}}[0-9]{{2}}")
+
+
+def check_wikidata_id(value: str) -> None:
+    if not WIKIDATA_ID.fullmatch(value):
+        raise ValidationError(
+            "“%(value)s” is not a Wikidata item ID: a Q and its number, e.g. Q881.",
+            code="wikidata_id",
+            params={"value": value[:40]},
+        )
+
+
+def check_ror_id(value: str) -> None:
+    if not ROR_ID.fullmatch(value):
+        raise ValidationError(
+            "“%(value)s” is not a ROR ID: nine characters such as 018mejw64, without "
+            "https://ror.org/.",
+            code="ror_id",
+            params={"value": value[:40]},
+        )
+    number = 0
+    for digit in value[:7]:
+        number = number * 32 + ROR_DIGITS.index(digit)
+    if int(value[7:]) != 98 - (number * 100) % 97:
+        raise ValidationError(
+            "“%(value)s” is not a ROR ID: its last two digits do not check. Copy it from ror.org.",
+            code="ror_id",
+            params={"value": value},
+        )
+
+
 def parse_amount(text: str) -> Decimal | None:
     """An amount written as the documentation says: digits with a point before the decimals
     and, if wanted, commas between thousands. Anything else is refused, not guessed at."""

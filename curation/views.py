@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
+import json
+
+from csp.decorators import csp_replace
 from django.db.models import Prefetch
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView
 
-from curation import charts, downloads
+from curation import annotations, charts, datapackage, downloads, reconcile
 from curation.countries import country_names
 from curation.filters import AgreementFilter, ProjectFilter
 from curation.models import (
     Agreement,
     AgreementRelation,
-    Citation,
     FieldOfCooperation,
     Organization,
     Project,
     Source,
 )
-
-
-def _citations():
-    # A source's captured text can be long and is not shown beside a citation: leave it.
-    sources = Citation.objects.select_related("source").defer(
-        "source__captured_text", "source__search_text"
-    )
-    return Prefetch("citations", queryset=sources)
 
 
 class PublicRecordMixin:
@@ -38,9 +35,7 @@ class PublicRecordMixin:
         return self.model.objects.public()
 
     def get_queryset(self):
-        return self.records().prefetch_related(
-            f"{self.model.LINKS}__organization", "fields", _citations()
-        )
+        return downloads.with_related(self.model, self.records())
 
 
 class PublicList(PublicRecordMixin, ListView):
@@ -63,10 +58,7 @@ class PublicList(PublicRecordMixin, ListView):
     def get(self, request, *args, **kwargs):
         download = request.GET.get("format", "")
         if download in ("csv", "json"):
-            queryset = self.get_queryset()
-            if self.model is Project:
-                public = Agreement.objects.public()
-                queryset = queryset.prefetch_related(Prefetch("agreements", queryset=public))
+            queryset = downloads.for_download(self.model, self.get_queryset())
             name = self.model._meta.verbose_name_plural
             if download == "json":  # its records link to their pages: whole addresses
                 return downloads.json_response(queryset, name, request.build_absolute_uri("/"))
@@ -240,6 +232,100 @@ def source_detail(request, reference: str):
         "passages": charts.highlighted_passages(source.captured_text, citations),
     }
     return render(request, "curation/source_detail.html", context)
+
+
+@csrf_exempt  # read-only, and asked by programs (OpenRefine) that hold no session
+def reconcile_service(request):
+    """The reconciliation endpoint: its manifest, or the answers to a batch of queries."""
+    raw = request.POST.get("queries", request.GET.get("queries"))
+    if raw is None:
+        return _json(reconcile.manifest(_site(request)))
+    try:
+        batch = json.loads(raw)
+        if not isinstance(batch, dict) or not all(isinstance(q, dict) for q in batch.values()):
+            raise ValueError
+    except ValueError:
+        message = '“queries” must be a JSON object of queries, e.g. {"q0": {"query": "MOST"}}.'
+        return _json({"error": message}, status=400)
+    return _json(reconcile.answer(batch))
+
+
+def reconcile_suggest(request, kind: str):
+    prefix = request.GET.get("prefix", "")
+    if kind == "entity":
+        types = request.GET.getlist("type") or list(reconcile.TYPES)
+        return _json({"result": reconcile.suggest(prefix, types)})
+    vocabulary = {"property": reconcile.PROPERTIES, "type": reconcile.TYPES}.get(kind)
+    if vocabulary is None:
+        raise Http404("No such suggest service.")
+    return _json({"result": reconcile.suggest_named(vocabulary, prefix)})
+
+
+@xframe_options_exempt  # OpenRefine shows the preview in a frame
+@csp_replace({"frame-ancestors": ["*"]})
+def reconcile_preview(request, reference: str):
+    found = reconcile.entity(reference)
+    if found is None:
+        raise Http404("No public record or organization has this reference.")
+    return render(request, "curation/reconcile_preview.html", {"entity": found})
+
+
+def reconcile_view(request, reference: str):
+    found = reconcile.entity(reference)
+    if found is None:
+        raise Http404("No public record or organization has this reference.")
+    return redirect(found.get_absolute_url())
+
+
+def _site(request) -> str:
+    return request.build_absolute_uri("/")[:-1]
+
+
+def _json(data, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def data_package(request):
+    return _json(datapackage.descriptor(_site(request)))
+
+
+def data_table(request, name: str):
+    if name not in datapackage.TABLES:
+        raise Http404("No such table.")
+    return datapackage.TABLES[name].response()
+
+
+def source_text(request, reference: str):
+    """The captured text that quotes are checked against, and web annotations point into."""
+    source = get_object_or_404(Source, reference=reference)
+    if not annotations.public_citations().filter(source=source).exists():
+        raise Http404("No public record cites this source.")
+    return HttpResponse(source.captured_text, content_type="text/plain; charset=utf-8")
+
+
+def source_annotations(request, reference: str):
+    source = get_object_or_404(Source, reference=reference)
+    citations = annotations.public_citations().filter(source=source)
+    if not citations:
+        raise Http404("No public record cites this source.")
+    return _annotations_response(request, source, citations)
+
+
+def record_annotations(model):
+    def view(request, reference: str):
+        record = get_object_or_404(model.objects.public(), reference=reference)
+        citations = annotations.public_citations().filter(**{model._meta.model_name: record})
+        return _annotations_response(request, record, citations)
+
+    return view
+
+
+def _annotations_response(request, owner, citations):
+    with translation.override("en"):  # one language for the labels and the addresses
+        data = annotations.collection(owner, citations, _site(request))
+    return JsonResponse(
+        data, content_type=annotations.CONTENT_TYPE, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 def home(request):

@@ -122,12 +122,20 @@ def public_urls(records, organizations, sources) -> list[str]:
             f"{listing}?sort=-date&page=1",
             f"{listing}?country=XX&year_min=abc",
         ]
+    everything = json.dumps({"q0": {"query": "Title"}, "q1": {"query": "Org"}})
+    urls += [f"/reconcile/?queries={everything}", "/reconcile/suggest/entity?prefix=t"]
+    urls += [f"/data/{table}.csv" for table in ("organizations", "sources", "citations")]
     for record in records:
         # the pages of unverified records must be "not found", and say nothing
         urls.append(record.get_absolute_url())
+        urls.append(record.get_absolute_url() + "annotations.jsonld")
+        urls += [f"/reconcile/{page}/{record.reference}" for page in ("preview", "view")]
         urls.append(f"{reverse('curation:agreement-list')}?q={record.reference}")
     urls += [organization.get_absolute_url() for organization in organizations]
-    urls += [source.get_absolute_url() for source in sources]
+    for source in sources:
+        urls += [
+            source.get_absolute_url() + page for page in ("", "text.txt", "annotations.jsonld")
+        ]
     return urls
 
 
@@ -146,7 +154,8 @@ class NoLeaksTest(TestCase):
         client = Client()
         for url in public_urls(records, organizations, sources):
             response = client.get(url)
-            assert response.status_code in (200, 404), (url, response.status_code)
+            redirect = "/reconcile/view/" in url and response.status_code == 302  # to the page
+            assert response.status_code in (200, 404) or redirect, (url, response.status_code)
             body = b"".join(response) if response.streaming else response.content
             text = body.decode()
             assert not SECRET.search(text), (url, SECRET.search(text).group())
@@ -161,7 +170,11 @@ class NoLeaksTest(TestCase):
 
 def assert_no_unfound_quote_is_evidence(url: str, text: str) -> None:
     """An unfound quote appears only flagged as not found: on a page, in JSON and in CSV."""
-    if "format=json" in url:
+    if url.endswith(".jsonld") and text.startswith("{"):
+        for annotation in json.loads(text)["first"]["items"]:
+            exact = annotation["target"]["selector"][0]["exact"]
+            assert exact.startswith("Public sentence"), (url, exact)  # no draft's, no unfound
+    elif "format=json" in url:
         for record in json.loads(text)["results"]:
             for citation in record["citations"]:
                 assert citation["found"] is not citation["quote"].startswith(UNFOUND), url

@@ -38,7 +38,8 @@ HEADERS = {
     "place signed_by parties fields relations summary status version",
     ProjectResource: "reference title_en title_original original_language kind start end "
     "location budget_amount budget_currency participants agreements fields summary status version",
-    OrganizationResource: "reference name name_original acronym kind country successor version",
+    OrganizationResource: "reference name name_original acronym kind country successor "
+    "wikidata_id ror_id version",
     SourceResource: "reference title publisher author url published_on language kind "
     "captured_text notes version",
     CitationResource: "record source quote translation supports locator inferred inference "

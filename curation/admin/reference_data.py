@@ -61,6 +61,7 @@ class OrganizationAdmin(
     autocomplete_fields = ["successor"]
     readonly_fields = ["reference"]
     fields = ["reference", "name", "name_original", "acronym", "kind", "country", "successor"]
+    fields += ["wikidata_id", "ror_id"]
 
 
 @admin.register(FieldOfCooperation)

@@ -34,6 +34,16 @@ PROJECT_SUPPORTS = {
 }
 
 
+class CitationQuerySet(models.QuerySet):
+    def public(self) -> CitationQuerySet:
+        """Citations of verified records: the evidence the public site shows."""
+        from curation.models.records import Status
+
+        return self.filter(
+            models.Q(agreement__status=Status.VERIFIED) | models.Q(project__status=Status.VERIFIED)
+        )
+
+
 class Citation(StoredText, Versioned):
     """A source's exact words that support some fields of one agreement or project."""
 
@@ -77,6 +87,8 @@ class Citation(StoredText, Versioned):
     quote_start = models.PositiveIntegerField(null=True, blank=True, editable=False)
     quote_end = models.PositiveIntegerField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
+
+    objects = CitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]

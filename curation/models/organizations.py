@@ -7,7 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from curation.models.references import ReferencedModel
 from curation.models.versioning import Versioned
-from curation.rules import StoredText, check_country
+from curation.rules import StoredText, check_country, check_ror_id, check_wikidata_id
 from curation.text import fold_for_search
 
 
@@ -15,6 +15,33 @@ class OrganizationQuerySet(models.QuerySet):
     def in_countries(self, codes: list[str]) -> OrganizationQuerySet:
         """Organizations of these countries, including those of their predecessor states."""
         return self.filter(models.Q(country__in=codes) | models.Q(lineage_country__in=codes))
+
+    def public(self) -> OrganizationQuerySet:
+        """Organizations a verified record names, with the states and bodies that succeeded
+        them (so that every successor the public data names is in it too)."""
+        from curation.models import Agreement, Project
+
+        named = set()
+        for model in (Agreement, Project):
+            links = model._meta.get_field(model.LINKS).related_model.objects
+            record = model._meta.model_name
+            named |= set(
+                links.filter(**{f"{record}__in": model.objects.public()}).values_list(
+                    "organization", flat=True
+                )
+            )
+        frontier = named
+        while frontier:
+            frontier = (
+                set(
+                    Organization.objects.filter(
+                        pk__in=frontier, successor__isnull=False
+                    ).values_list("successor", flat=True)
+                )
+                - named
+            )
+            named |= frontier
+        return self.filter(pk__in=named)
 
 
 class Organization(StoredText, Versioned, ReferencedModel):
@@ -56,6 +83,20 @@ class Organization(StoredText, Versioned, ReferencedModel):
         related_name="predecessors",
         help_text="The state or body that continues this one (Soviet Union → Russia).",
     )
+    wikidata_id = models.CharField(
+        "Wikidata ID",
+        max_length=13,
+        blank=True,
+        validators=[check_wikidata_id],
+        help_text="The organization's Wikidata item, e.g. Q881 for Vietnam.",
+    )
+    ror_id = models.CharField(
+        "ROR ID",
+        max_length=9,
+        blank=True,
+        validators=[check_ror_id],
+        help_text="Research Organization Registry ID, e.g. 018mejw64 for the DFG.",
+    )
     lineage_country = models.CharField(
         max_length=2,
         blank=True,
@@ -71,6 +112,15 @@ class Organization(StoredText, Versioned, ReferencedModel):
         ordering = ["name"]
         permissions = [("import_organization", "Can import organizations from spreadsheets")]
         indexes = [models.Index(fields=["country"]), models.Index(fields=["lineage_country"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[name],
+                condition=~models.Q(**{name: ""}),
+                name=f"unique_{name}",
+                violation_error_message=f"Another organization has this {label}.",
+            )
+            for name, label in [("wikidata_id", "Wikidata ID"), ("ror_id", "ROR ID")]
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
@@ -79,6 +129,13 @@ class Organization(StoredText, Versioned, ReferencedModel):
         from django.urls import reverse
 
         return reverse("curation:organization-detail", args=[self.reference])
+
+    def same_as(self) -> list[str]:
+        """The organization's addresses in the registries it is listed in (schema.org sameAs)."""
+        return [
+            *([f"https://www.wikidata.org/wiki/{self.wikidata_id}"] if self.wikidata_id else []),
+            *([f"https://ror.org/{self.ror_id}"] if self.ror_id else []),
+        ]
 
     def final_successor(self) -> Organization:
         seen, current = {self.pk}, self

@@ -12,6 +12,14 @@ from curation.rules import StoredText
 from curation.text import fold_for_search, sha256_hex
 
 
+class SourceQuerySet(models.QuerySet):
+    def public(self) -> SourceQuerySet:
+        """Sources that a verified record cites."""
+        from curation.models.citations import Citation
+
+        return self.filter(pk__in=Citation.objects.public().values("source"))
+
+
 class Source(StoredText, Versioned, ReferencedModel):
     """A document that reports facts, with the text captured from it for checking quotes."""
 
@@ -43,6 +51,8 @@ class Source(StoredText, Versioned, ReferencedModel):
     notes = models.TextField(blank=True, help_text="How the source was found or dated.")
     search_text = models.TextField(blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["search_text"])
+
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["reference"]

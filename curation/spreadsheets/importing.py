@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, prefetch_related_objects
+from django.db.models import Model, UniqueConstraint, prefetch_related_objects
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -328,8 +328,38 @@ def plan(resource, table: Table, approved_new=frozenset()) -> ImportPlan:
         if row.action in ("new", "update"):
             row.notes = _stored_otherwise(resource, number, cells)
         planned.append(row)
+    _check_unique_values(resource, planned)
     unknown = _suggestions(lookups)
     return ImportPlan(resource, planned, [], unknown, lookups)
+
+
+def _check_unique_values(resource, planned: list[RowPlan]) -> None:
+    """The model's one-column unique constraints (a Wikidata ID, a ROR ID), checked over the
+    whole sheet and against the database in one query per constraint, as the forms check one."""
+    for constraint in resource.model._meta.constraints:
+        if not isinstance(constraint, UniqueConstraint) or len(constraint.fields) != 1:
+            continue
+        name = constraint.fields[0]
+        column = resource.column_of(name)
+        rows = {}
+        for row in planned:
+            value = row.values.get(name)
+            if row.action not in ("new", "update") or not value:
+                continue
+            if value in rows:
+                message = f"is also on row {rows[value].number}: no two records may share it."
+                row.action, row.errors = "invalid", [CellError(row.number, column, value, message)]
+            else:
+                rows[value] = row
+        for chunk in _chunks(list(rows)):
+            for pk, reference, value in resource.model.objects.filter(
+                **{f"{name}__in": chunk}
+            ).values_list("pk", "reference", name):
+                row = rows[value]
+                if row.obj is None or row.obj.pk != pk:
+                    message = f"{constraint.violation_error_message} ({reference})"
+                    row.action = "invalid"
+                    row.errors = [CellError(row.number, column, value, message)]
 
 
 @collector_paused()
