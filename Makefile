@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 
-.PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports bench-load bench-slow-paths
+.PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports bench-load bench-slow-paths bench-duplicates
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,7 @@ lint: install
 # Unknown-name suggestions, bulk Verify and citation imports against same-run baselines.
 bench-slow-paths: install
 	$(PY) bench/slow_paths.py
+
+# Duplicate warnings: precision and recall on the seed's labelled pairs, and their cost in an import.
+bench-duplicates: install
+	$(PY) bench/duplicates.py

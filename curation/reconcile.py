@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 
 from django.db.models import Q
+from rapidfuzz import fuzz
 
 from curation.models import Agreement, Organization, Project, Record
 from curation.spreadsheets.widgets import english_labels
@@ -81,7 +81,7 @@ def _best_cover(query: list[str], name: list[str]) -> tuple[int, int]:
 
 def similarity(query: str, name: str) -> float:
     """0-100 for near spellings (typos), when the word alignment finds little."""
-    return 90 * SequenceMatcher(None, fold_for_search(query), fold_for_search(name)).ratio()
+    return 0.9 * fuzz.ratio(fold_for_search(query), fold_for_search(name))
 
 
 @dataclass

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from curation import services
+from curation import duplicates, services
 from curation.admin.filters import CountryFilter, FieldFilter, YearFilter
 from curation.admin.history import LabelledHistoryAdmin
 from curation.admin.locking import VersionCheckedAdminMixin, VersionCheckedForm
@@ -96,8 +96,49 @@ class ProjectCitationInline(CitationInline):
     form = citation_form(PROJECT_SUPPORTS)
 
 
+NOT_A_DUPLICATE = "not_a_duplicate"
+
+
+class PartiesFormSet(forms.BaseInlineFormSet):
+    """Before a new agreement is first saved, it is compared with those recorded: the parties
+    are known only here, with the agreement's own fields already read into self.instance."""
+
+    def clean(self):
+        super().clean()
+        agreement = self.instance
+        if agreement.pk or self.data.get(NOT_A_DUPLICATE) or any(f.errors for f in self.forms):
+            return
+        organizations = [
+            form.cleaned_data["organization"].pk
+            for form in self.forms
+            if form.cleaned_data.get("organization") and not form.cleaned_data.get("DELETE")
+        ]
+        register = duplicates.Register([organizations])
+        draft = register.sketch(
+            agreement.title_en, agreement.title_original, agreement.date_signed, organizations
+        )
+        found = register.look_alikes(draft)
+        if found:
+            raise forms.ValidationError(
+                [
+                    *(duplicates.warning(draft, known) for known in found),
+                    "If it is a different agreement, tick “Not a duplicate” above and save again.",
+                ],
+                code="look_alike",
+            )
+
+
+class AgreementForm(VersionCheckedForm):
+    not_a_duplicate = forms.BooleanField(
+        label="Not a duplicate",
+        required=False,
+        help_text="Tick to save a new agreement that looks like one already recorded.",
+    )
+
+
 class PartyInline(admin.TabularInline):
     model = AgreementParty
+    formset = PartiesFormSet
     extra = 1
     autocomplete_fields = ["organization"]
 
@@ -336,6 +377,7 @@ class AgreementAdmin(RecordAdmin):
         "sources",
     ]
     list_display_links = ["reference", "title_en"]
+    form = AgreementForm
     inlines = [PartyInline, RelationInline, AgreementCitationInline]
     fieldsets = [
         (
@@ -356,6 +398,14 @@ class AgreementAdmin(RecordAdmin):
         ),
         RecordAdmin.workflow_fieldset,
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        """A new agreement offers “Not a duplicate” once a save has found look-alikes."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None or request.method != "POST":
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [NOT_A_DUPLICATE, *options["fields"]]}), *rest]
 
 
 @admin.register(Project)

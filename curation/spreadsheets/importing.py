@@ -25,6 +25,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
+from curation import duplicates
 from curation.cells import restore
 from curation.models import (
     Agreement,
@@ -133,6 +134,7 @@ class RowPlan:
     obj: Model | None = None
     cells: dict[str, str] | None = None  # as read, for the preview; not kept for confirm
     notes: list[CellError] = field(default_factory=list)  # for the preview; not kept
+    look_alikes: list[str] = field(default_factory=list)  # for the preview; not kept
 
     def __reduce__(self):
         """Pickled (see keep()) with its record's loaded field values and related objects
@@ -184,6 +186,11 @@ class ImportPlan:
     @property
     def notes(self) -> list[CellError]:
         return [note for row in self.rows for note in row.notes]
+
+    @property
+    def look_alikes(self) -> list[tuple[int, str]]:
+        """(row, warning) for each new row that looks like an agreement already recorded."""
+        return [(row.number, warning) for row in self.rows for warning in row.look_alikes]
 
     @property
     def can_apply(self) -> bool:
@@ -329,8 +336,36 @@ def plan(resource, table: Table, approved_new=frozenset()) -> ImportPlan:
             row.notes = _stored_otherwise(resource, number, cells)
         planned.append(row)
     _check_unique_values(resource, planned)
+    if resource.model is Agreement:
+        _warn_of_look_alikes(planned)
     unknown = _suggestions(lookups)
     return ImportPlan(resource, planned, [], unknown, lookups)
+
+
+def _warn_of_look_alikes(planned: list[RowPlan]) -> None:
+    """New agreements that look like one recorded, or like an earlier new row: said in the
+    preview (curation/duplicates.py), in a few queries for the whole sheet."""
+    new = []
+    for row in planned:
+        links = row.values.get("party_links") or []
+        if row.action == "new" and all(isinstance(o, Organization) for o, _ in links):
+            new.append((row, [organization.pk for organization, _ in links]))
+    if not new:
+        return
+    register = duplicates.Register([organizations for _, organizations in new])
+    for row, organizations in new:
+        values = row.values
+        draft = register.sketch(
+            values.get("title_en", ""),
+            values.get("title_original", ""),
+            values.get("date_signed", ""),
+            organizations,
+            label=f"row {row.number}",
+        )
+        row.look_alikes = [
+            duplicates.warning(draft, known) for known in register.look_alikes(draft)
+        ]
+        register.add(draft)
 
 
 def _check_unique_values(resource, planned: list[RowPlan]) -> None:

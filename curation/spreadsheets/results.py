@@ -55,6 +55,11 @@ class ImportResult(Result):
         return self.plan.notes if self.plan else []
 
     @property
+    def look_alikes(self) -> list[tuple[int, str]]:
+        """(row, warning) for new agreements that look like ones already recorded."""
+        return self.plan.look_alikes if self.plan else []
+
+    @property
     def created_organizations(self) -> list:
         return self.plan.created_organizations if self.plan else []
 

@@ -1,0 +1,155 @@
+"""Agreements that look like one already recorded: the same parties (a former state counts as
+its successor), dates within a year of each other, and alike titles in either language. The
+same agreement reported by two sources should be one record with two citations.
+
+The check is set-based: existing agreements are grouped by their parties once, so an import
+of thousands of rows costs a few queries and a comparison with the few agreements of the
+same parties, not a query per row.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from curation.dates import PartialDate
+from curation.models import AgreementParty, Organization
+from curation.text import fold_for_search
+
+TITLES_ALIKE = 0.8  # ratio of the folded titles (2 × matches / length); docs/duplicates.md
+A_YEAR = datetime.timedelta(days=366)
+
+
+@dataclass
+class Sketch:
+    """What the check compares of an agreement, recorded or about to be."""
+
+    title_en: str
+    title_original: str
+    date_signed: str
+    parties: frozenset[int]  # organizations' pks, each replaced by its last successor
+    reference: str = ""
+    label: str = ""  # how a row of a sheet is named, for agreements not yet recorded
+
+    def titles(self) -> list[str]:
+        return [fold_for_search(t) for t in (self.title_en, self.title_original) if t]
+
+    def year(self) -> int | None:
+        return int(self.date_signed[:4]) if self.date_signed[:4].isdigit() else None
+
+
+class Register:
+    """The recorded agreements whose parties are among those of the drafts to check."""
+
+    def __init__(self, organization_sets: list[list[int]]):
+        successors = dict(
+            Organization.objects.filter(successor__isnull=False).values_list("pk", "successor")
+        )
+        self.successors = successors
+        wanted_sets = {frozenset(map(self.last, orgs)) for orgs in organization_sets if orgs}
+        wanted = set().union(*wanted_sets)
+        # predecessors count too: an agreement of the Soviet Union is one of Russia's
+        related = sorted(wanted | {pk for pk in successors if self.last(pk) in wanted})
+        involved = AgreementParty.objects.filter(organization__in=related).values("agreement")
+        parties, known = defaultdict(set), {}  # all the parties of each, not only those asked
+        links = AgreementParty.objects.filter(agreement__in=involved).values_list(
+            "organization",
+            "agreement",
+            "agreement__reference",
+            "agreement__title_en",
+            "agreement__title_original",
+            "agreement__date_signed",
+        )
+        for organization, agreement, *sketched in links:
+            parties[agreement].add(self.last(organization))
+            known[agreement] = sketched
+        self.by_parties: dict[frozenset[int], dict[int | None, list[Sketch]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for agreement, members in parties.items():
+            if (key := frozenset(members)) in wanted_sets:
+                reference, title_en, title_original, date = known[agreement]
+                self.add(Sketch(title_en, title_original, date, key, reference=reference))
+
+    def last(self, pk: int) -> int:
+        seen = {pk}
+        while pk in self.successors and self.successors[pk] not in seen:
+            pk = self.successors[pk]
+            seen.add(pk)
+        return pk
+
+    def sketch(self, title_en, title_original, date_signed, organizations, label="") -> Sketch:
+        parties = frozenset(self.last(pk) for pk in organizations)
+        return Sketch(title_en, title_original, date_signed, parties, label=label)
+
+    def look_alikes(self, draft: Sketch, exclude: str = "") -> list[Sketch]:
+        if not draft.parties or draft.parties not in self.by_parties:
+            return []
+        by_year = self.by_parties[draft.parties]
+        year = draft.year()
+        # a date is within a year of another only if their years are at most two apart
+        years = list(by_year) if year is None else [None, *range(year - 2, year + 3)]
+        return [
+            known
+            for y in years
+            for known in by_year.get(y, ())
+            if not (exclude and known.reference == exclude) and looks_like(draft, known)
+        ]
+
+    def add(self, draft: Sketch) -> None:
+        """Count a draft (a new row of a sheet) among the known, for the rows after it."""
+        if draft.parties:
+            self.by_parties[draft.parties][draft.year()].append(draft)
+
+
+def looks_like(a: Sketch, b: Sketch) -> bool:
+    return (
+        a.parties == b.parties and dates_near(a.date_signed, b.date_signed) and titles_alike(a, b)
+    )
+
+
+def dates_near(a: str, b: str) -> bool:
+    """Within a year of each other, at the dates' precision; an unknown date may be any."""
+    if not a or not b:
+        return True
+    try:
+        first, second = PartialDate.parse(a), PartialDate.parse(b)
+    except ValueError:
+        return True
+    return (
+        first.earliest() - A_YEAR <= second.latest()
+        and second.earliest() - A_YEAR <= first.latest()
+    )
+
+
+def titles_alike(a: Sketch, b: Sketch) -> bool:
+    """Alike in either language: RapidFuzz's ratio (difflib's measure, in C++)."""
+    cutoff = 100 * TITLES_ALIKE
+    return any(fuzz.ratio(x, y, score_cutoff=cutoff) for x in a.titles() for y in b.titles())
+
+
+def differences(draft: Sketch, known: Sketch) -> list[str]:
+    """What the reader should compare: the fields that are not the same."""
+    said = []
+    for name, label in (("title_en", "title"), ("title_original", "original title")):
+        mine, theirs = getattr(draft, name), getattr(known, name)
+        if mine != theirs and (mine or theirs):
+            said.append(f"{label} “{theirs or '—'}” (here “{mine or '—'}”)")
+    if draft.date_signed != known.date_signed:
+        said.append(
+            f"signed {known.date_signed or 'on an unknown date'} "
+            f"(here {draft.date_signed or 'unknown'})"
+        )
+    return said or ["nothing: the same title, date and parties"]
+
+
+def warning(draft: Sketch, known: Sketch) -> str:
+    name = known.reference or known.label
+    return (
+        f"Looks like {name}: the same parties, dates within a year, alike titles. It differs in "
+        f"{'; '.join(differences(draft, known))}. If it is the same agreement, add the source "
+        f"as a citation of {name} instead of a new record."
+    )
