@@ -9,18 +9,15 @@ same parties, not a query per row.
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from curation.dates import PartialDate
 from curation.models import AgreementParty, Organization
 from curation.text import fold_for_search
 
 TITLES_ALIKE = 0.8  # ratio of the folded titles (2 × matches / length); docs/duplicates.md
-A_YEAR = datetime.timedelta(days=366)
 
 
 @dataclass
@@ -34,11 +31,32 @@ class Sketch:
     reference: str = ""
     label: str = ""  # how a row of a sheet is named, for agreements not yet recorded
 
+    def __post_init__(self):
+        self._titles = None
+        self.months = months_of(self.date_signed)
+
+    @property
     def titles(self) -> list[str]:
-        return [fold_for_search(t) for t in (self.title_en, self.title_original) if t]
+        """Folded once, when first compared: most sketches never are."""
+        if self._titles is None:
+            self._titles = [fold_for_search(t) for t in (self.title_en, self.title_original) if t]
+        return self._titles
 
     def year(self) -> int | None:
-        return int(self.date_signed[:4]) if self.date_signed[:4].isdigit() else None
+        return self.months[0] // 12 if self.months else None
+
+
+def months_of(date: str) -> tuple[int, int] | None:
+    """The first and last month a partial date may mean (counted from year 0), or None if it
+    is unknown: months are fine enough for "within a year", and cheap to read in bulk."""
+    try:
+        year = int(date[:4])
+        if len(date) < 7:
+            return year * 12, year * 12 + 11
+        month = year * 12 + int(date[5:7]) - 1
+    except ValueError:
+        return None
+    return month, month
 
 
 class Register:
@@ -106,29 +124,20 @@ class Register:
 
 
 def looks_like(a: Sketch, b: Sketch) -> bool:
-    return (
-        a.parties == b.parties and dates_near(a.date_signed, b.date_signed) and titles_alike(a, b)
-    )
+    return a.parties == b.parties and dates_near(a, b) and titles_alike(a, b)
 
 
-def dates_near(a: str, b: str) -> bool:
-    """Within a year of each other, at the dates' precision; an unknown date may be any."""
-    if not a or not b:
+def dates_near(a: Sketch, b: Sketch) -> bool:
+    """Within a year of each other, to the month; an unknown date may be any."""
+    if a.months is None or b.months is None:
         return True
-    try:
-        first, second = PartialDate.parse(a), PartialDate.parse(b)
-    except ValueError:
-        return True
-    return (
-        first.earliest() - A_YEAR <= second.latest()
-        and second.earliest() - A_YEAR <= first.latest()
-    )
+    return a.months[0] - 12 <= b.months[1] and b.months[0] - 12 <= a.months[1]
 
 
 def titles_alike(a: Sketch, b: Sketch) -> bool:
     """Alike in either language: RapidFuzz's ratio (difflib's measure, in C++)."""
     cutoff = 100 * TITLES_ALIKE
-    return any(fuzz.ratio(x, y, score_cutoff=cutoff) for x in a.titles() for y in b.titles())
+    return any(fuzz.ratio(x, y, score_cutoff=cutoff) for x in a.titles for y in b.titles)
 
 
 def differences(draft: Sketch, known: Sketch) -> list[str]:
@@ -148,8 +157,12 @@ def differences(draft: Sketch, known: Sketch) -> list[str]:
 
 def warning(draft: Sketch, known: Sketch) -> str:
     name = known.reference or known.label
+    advice = (
+        f"add the source as a citation of {known.reference} instead of a new record"
+        if known.reference
+        else "keep one of the two rows, with both sources cited"
+    )
     return (
         f"Looks like {name}: the same parties, dates within a year, alike titles. It differs in "
-        f"{'; '.join(differences(draft, known))}. If it is the same agreement, add the source "
-        f"as a citation of {name} instead of a new record."
+        f"{'; '.join(differences(draft, known))}. If it is the same agreement, {advice}."
     )
