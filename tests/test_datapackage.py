@@ -89,3 +89,11 @@ def test_the_record_tables_are_the_list_downloads(client, seed):
     assert b"".join(client.get("/data/agreements.csv")) == b"".join(
         client.get("/agreements/?format=csv")
     )
+
+
+def test_each_table_is_read_in_a_few_queries_however_many_rows(
+    client, seed, django_assert_max_num_queries
+):
+    for name in ("organizations", "sources", "citations"):
+        with django_assert_max_num_queries(5):
+            assert len(rows(client, name)) > 4
