@@ -136,7 +136,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("vi", "Tiếng Việt")]
-FORMAT_MODULE_PATH = ["coop.formats"]  # Vietnamese dates in one style
+FORMAT_MODULE_PATH = ["coop.formats"]  # dates in one style per language
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -2,6 +2,7 @@
 kinds, roles, statuses, fields of cooperation and what a quote supports are shown in
 Vietnamese, with dates in one style."""
 
+import datetime
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -138,6 +139,16 @@ def test_vietnamese_dates_are_written_in_one_style(client, seed):
         page = client.get(f"/vi/agreements/{record.reference}/").content.decode()
         assert f"tháng {number} năm {year}" in page
         assert not re.search(r"Ngày \d", page) and f"Tháng {number} {year}" not in page
+
+
+def test_english_dates_are_written_in_one_style(client, seed):
+    """Full month names, never Django's AP-style abbreviations ("Nov. 21, 2011")."""
+    for record in Agreement.objects.public().filter(date_signed__regex=r"^\d{4}-\d\d-\d\d$"):
+        page = client.get(f"/agreements/{record.reference}/").content.decode()
+        month = datetime.date.fromisoformat(record.date_signed).strftime("%B")
+        day, year = int(record.date_signed[8:]), record.date_signed[:4]
+        assert f"{month} {day}, {year}" in page
+        assert not re.search(r"\b(Jan|Feb|Aug|Sept|Oct|Nov|Dec)\. \d", page)
 
 
 @pytest.mark.django_db
