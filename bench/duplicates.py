@@ -168,7 +168,7 @@ def cost(kind: str, rows: int, recorded: int) -> tuple[float, float, int]:
         if not check:
             importing._warn_of_look_alikes = lambda planned: None
         started = time.perf_counter()
-        plan = importing.plan(AgreementResource(), Table.of(sheet))
+        plan = importing.preview(AgreementResource(), Table.of(sheet))
         timings.append(time.perf_counter() - started)
         importing._warn_of_look_alikes = original
         if check:

@@ -38,8 +38,13 @@ SURE = 90  # a match is certain at this score when no other candidate comes clos
 WEAKEST = 30  # candidates scoring less are noise (a few shared letters), not offered
 
 
+MOST_QUERIES = 100  # a batch (OpenRefine sends 10 at a time)
+MOST_WORDS = 40  # of a query: names and titles are shorter; the alignment costs words²
+
+
 def words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9]+", fold_for_search(text)) if w not in STOPWORDS]
+    found = re.findall(r"[a-z0-9]+", fold_for_search(text[:1000]))
+    return [w for w in found if w not in STOPWORDS][:MOST_WORDS]
 
 
 def name_score(query: list[str], name: str) -> float:
@@ -147,12 +152,11 @@ def record_candidates(model, query: str, country: str = "") -> list[Candidate]:
     any_word = Q()
     for word in words_of_query:
         any_word |= Q(search_text__contains=word)
-    records = model.objects.public().filter(any_word).order_by("reference")[:MOST_CANDIDATES]
-    in_country = (
-        set(model.objects.public().in_countries([country.upper()]).values_list("pk", flat=True))
-        if country
-        else set()
-    )
+    records = list(model.objects.public().filter(any_word).order_by("reference")[:MOST_CANDIDATES])
+    in_country = set()
+    if country and records:
+        candidates = model.objects.filter(pk__in=[record.pk for record in records])
+        in_country = set(candidates.in_countries([country.upper()]).values_list("pk", flat=True))
     kinds = english_labels(model.Kind)
     date_field = model.DATE_FIELD
     return [
@@ -171,10 +175,15 @@ def record_candidates(model, query: str, country: str = "") -> list[Candidate]:
 
 def properties_of(query: dict) -> dict[str, list[str]]:
     properties: dict[str, list[str]] = {}
-    for item in query.get("properties") or []:
+    items = query.get("properties")
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
         values = item.get("v")
         values = values if isinstance(values, list) else [values]
-        texts = [v.get("id", "") if isinstance(v, dict) else str(v) for v in values]
+        texts = [
+            v.get("id", "") if isinstance(v, dict) else str(v) for v in values if v is not None
+        ]
         properties.setdefault(str(item.get("pid", "")), []).extend(t for t in texts if t)
     return properties
 
@@ -187,6 +196,7 @@ def answer(batch: dict) -> dict:
         text = str(query.get("query", ""))
         types = query.get("type") or list(TYPES)
         types = [types] if isinstance(types, str) else types
+        types = [t for t in types if isinstance(t, str)] if isinstance(types, list) else list(TYPES)
         properties = properties_of(query)
         country = (properties.get("country") or [""])[0]
         candidates: list[Candidate] = []

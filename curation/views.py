@@ -244,6 +244,9 @@ def reconcile_service(request):
         batch = json.loads(raw)
         if not isinstance(batch, dict) or not all(isinstance(q, dict) for q in batch.values()):
             raise ValueError
+        if len(batch) > reconcile.MOST_QUERIES:
+            message = f"A batch holds at most {reconcile.MOST_QUERIES} queries; send several."
+            return _json({"error": message}, status=400)
     except ValueError:
         message = '“queries” must be a JSON object of queries, e.g. {"q0": {"query": "MOST"}}.'
         return _json({"error": message}, status=400)

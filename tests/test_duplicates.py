@@ -91,7 +91,7 @@ def test_the_check_reads_a_few_queries_however_many_rows(seed, django_assert_max
             sheet.append(
                 [f"Deal {n}", "Contract", "2020", "Vietnam (signatory); Russia (signatory)"]
             )
-        return importing.plan(AgreementResource(), Table.of(sheet))
+        return importing.preview(AgreementResource(), Table.of(sheet))
 
     with django_assert_max_num_queries(50) as few:
         preview(1)

@@ -164,3 +164,23 @@ def test_a_batch_reads_the_organizations_once(client, seed, django_assert_max_nu
     }
     with django_assert_max_num_queries(len(single.captured_queries)):
         client.post("/reconcile/", {"queries": json.dumps(many)})
+
+
+def test_a_batch_too_large_is_refused_with_a_message(client, seed):
+    batch = {f"q{n}": {"query": "MOST"} for n in range(101)}
+    response = client.post("/reconcile/", {"queries": json.dumps(batch)})
+    assert response.status_code == 400 and "at most 100" in response.json()["error"]
+
+
+def test_odd_query_values_are_read_as_far_as_they_make_sense(client, seed):
+    odd = {
+        "strings": {"query": "MOST", "properties": "country=VN", "type": 5, "limit": "x"},
+        "items": {"query": "MOST", "properties": [7, {"pid": "country"}], "type": [None]},
+        "long": {"query": "Ministry of Science " * 5000, "type": "organization"},
+    }
+    response = client.post("/reconcile/", {"queries": json.dumps(odd)})
+    assert response.status_code == 200
+    results = response.json()
+    assert_valid("reconciliation-result-batch", results)
+    assert results["strings"]["result"][0]["name"].endswith("(MOST)")
+    assert results["items"]["result"] == []  # no type it knows

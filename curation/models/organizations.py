@@ -21,27 +21,24 @@ class OrganizationQuerySet(models.QuerySet):
         them (so that every successor the public data names is in it too)."""
         from curation.models import Agreement, Project
 
-        named = set()
+        named = models.Q()
         for model in (Agreement, Project):
             links = model._meta.get_field(model.LINKS).related_model.objects
-            record = model._meta.model_name
-            named |= set(
-                links.filter(**{f"{record}__in": model.objects.public()}).values_list(
-                    "organization", flat=True
-                )
-            )
-        frontier = named
-        while frontier:
-            frontier = (
-                set(
-                    Organization.objects.filter(
-                        pk__in=frontier, successor__isnull=False
-                    ).values_list("successor", flat=True)
-                )
-                - named
-            )
-            named |= frontier
-        return self.filter(pk__in=named)
+            public = links.filter(**{f"{model._meta.model_name}__in": model.objects.public()})
+            named |= models.Q(pk__in=public.values("organization"))
+        # Successions are few: follow them in memory, not with one IN list per named org.
+        successors = dict(
+            Organization.objects.filter(successor__isnull=False).values_list("pk", "successor")
+        )
+        named_with_successors = set(
+            Organization.objects.filter(named, successor__isnull=False).values_list("pk", flat=True)
+        )
+        following = set()
+        for pk in named_with_successors:
+            while pk in successors and successors[pk] not in following:
+                pk = successors[pk]
+                following.add(pk)
+        return self.filter(named | models.Q(pk__in=following))
 
 
 class Organization(StoredText, Versioned, ReferencedModel):

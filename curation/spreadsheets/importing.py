@@ -336,8 +336,6 @@ def plan(resource, table: Table, approved_new=frozenset()) -> ImportPlan:
             row.notes = _stored_otherwise(resource, number, cells)
         planned.append(row)
     _check_unique_values(resource, planned)
-    if resource.model is Agreement:
-        _warn_of_look_alikes(planned)
     unknown = _suggestions(lookups)
     return ImportPlan(resource, planned, [], unknown, lookups)
 
@@ -402,6 +400,8 @@ def preview(resource, table: Table, batch: ImportBatch | None = None) -> ImportP
     """Check a sheet without writing; a plan that can be applied is kept in its batch."""
     generation = Publication.edits_so_far()  # read first: a save made while planning outdates it
     import_plan = plan(resource, table, batch.approved_names() if batch else ())
+    if resource.model is Agreement:  # said in the preview; confirming does not repeat it
+        _warn_of_look_alikes(import_plan.rows)
     if batch is not None and import_plan.can_apply:
         batch.keep_checked_plan(keep(import_plan), generation)
     return import_plan
