@@ -23,14 +23,20 @@ run: install
 	$(PY) manage.py demo_accounts
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# axe-core, for the browser tests' accessibility checks (npm registry).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $@
+
 # The whole suite on SQLite, or on $DATABASE_URL when it is set.
-test: install
+test: install $(AXE)
 	$(PY) -m pytest
 
 test-postgres: install
 	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest -m "not browser"
 
-test-browser: install
+test-browser: install $(AXE)
 	$(PY) -m pytest -m browser
 
 # Rebuild fixtures/seed.json from the articles in ../shared/seeds.

@@ -9,6 +9,9 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+# axe-core's impacts, in order; a serious or critical violation fails a page.
+BLOCKING_IMPACTS = {"serious", "critical"}
 # Chromium's own calls home fail on this closed network; these flags stop it making them.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -81,3 +84,33 @@ def screenshot():
         return path
 
     return save
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test-browser` installs axe-core with npm.")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def accessibility_violations(axe_source):
+    """Serious and critical WCAG 2.1 A/AA violations that axe-core finds on the open page.
+
+    The script is evaluated through the DevTools protocol, not added as a <script>, so the
+    page's Content-Security-Policy stays as strict as it is for readers."""
+
+    def check(page) -> list[str]:
+        page.evaluate(axe_source)
+        results = page.evaluate(
+            """() => axe.run(document, {runOnly: {type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
+        )
+        return [
+            f"{violation['impact']}: {violation['id']} ({violation['help']}) at "
+            + ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+            for violation in results["violations"]
+            if violation["impact"] in BLOCKING_IMPACTS
+        ]
+
+    return check

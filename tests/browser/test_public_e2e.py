@@ -90,3 +90,32 @@ def test_the_main_pages_fit_a_laptop_and_a_phone_without_scrolling_sideways(
         results = page.locator("#results").bounding_box()["y"]
         filters = page.locator("#filters").bounding_box()["y"]
         assert (results < filters) is (width == 375)
+
+
+def test_the_public_pages_pass_axe_core_at_both_widths(
+    transactional_db, live_server, new_page, accessibility_violations
+):
+    """axe-core finds no serious or critical WCAG 2.1 AA violation on the home, list, detail
+    and source pages, in English and Vietnamese, on a laptop and on a phone."""
+    call_command("loaddata", "seed", verbosity=0)
+    agreement = Agreement.objects.public().filter(relations__isnull=False).first()
+    source = agreement.citations.first().source
+    pages = [
+        "/",
+        "/agreements/",
+        "/agreements/?q=nuclear&country=RU",
+        "/vi/projects/",
+        agreement.get_absolute_url(),
+        Project.objects.public().first().get_absolute_url(),
+        agreement.organizations()[0].get_absolute_url(),
+        source.get_absolute_url(),
+    ]
+    found = {}
+    for width in (1366, 375):
+        page = new_page(width=width, height=900)
+        for path in pages:
+            page.goto(f"{live_server.url}{path}")
+            violations = accessibility_violations(page)
+            if violations:
+                found[f"{path} at {width} px"] = violations
+    assert not found, found
