@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from curation import charts
 from curation.models import Agreement, Citation, Organization, Source, Status
 from tests.conftest import make_agreement, make_organization, make_project, make_source
 
@@ -86,6 +87,29 @@ def test_home_counts_by_country_and_draws_a_chart_without_javascript(client, see
     with_russia = Agreement.objects.public().in_countries(["RU"]).count()  # the 1959 one too
     assert with_russia > 5
     assert f'?country=RU">Russia</a> <span class="count">{with_russia}</span>' in page
+
+
+def test_the_chart_gives_its_numbers_and_legible_axes_at_both_widths():
+    rows = [("1995", "RU", 2), ("1995", "VN", 2), ("2010", "FR", 1), ("2010", "CU", 3)]
+    names = {"RU": "Russia", "FR": "France", "CU": "Cuba"}
+    chart = charts.agreements_per_year(rows, names, top=2)
+
+    assert chart["legend"] == [
+        ("Cuba", charts.PALETTE[0], 3),
+        ("Russia", charts.PALETTE[1], 2),
+        ("other partners", charts.PALETTE[-1], 1),
+    ]
+    assert chart["table"]["rows"] == [(1995, [0, 2, 0], 2), (2010, [3, 0, 1], 4)]
+    wide, narrow = chart["frames"]
+    assert (wide["name"], narrow["name"]) == ("wide", "narrow")
+    for frame in chart["frames"]:
+        years = [tick.label for tick in frame["year_ticks"]]
+        assert 2 <= len(years) <= (10 if frame is wide else 4)
+        assert all(1995 <= year <= 2010 for year in years)
+        assert all(frame["left"] <= tick.position <= frame["right"] for tick in frame["year_ticks"])
+        assert [tick.label for tick in frame["count_ticks"]] == [0, 2, 4]
+        tallest = min(bar.y for bar in frame["bars"])
+        assert tallest == frame["count_ticks"][-1].position  # the 4 of 2010 reaches the top tick
 
 
 @pytest.mark.parametrize(
