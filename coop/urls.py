@@ -5,6 +5,8 @@ from django.urls import include, path
 admin.site.site_header = "coop curation"
 admin.site.site_title = "coop curation"
 admin.site.index_title = "Curate cooperation records"
+# The record lists need the width: breadcrumbs and the index page lead to every model.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),

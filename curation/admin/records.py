@@ -217,12 +217,18 @@ class RecordAdmin(
 
     @admin.display(description="provenance")
     def coverage(self, record) -> str:
-        return format_html_join(
-            " ",
-            '<span class="coverage-{}" title="{}">{} {}</span>',
-            (
-                (item.state, item.state, item.label, COVERAGE_MARKS[item.state])
-                for item in record.coverage()
+        """How many key fields a found quote supports, then each one that lacks it."""
+        items = record.coverage()
+        gaps = [item for item in items if item.state != "supported"]
+        return format_html(
+            '<span class="coverage-supported">{} of {} {}</span>{}',
+            len(items) - len(gaps),
+            len(items),
+            COVERAGE_MARKS["supported"],
+            format_html_join(
+                "",
+                '<br><span class="coverage-{}" title="{}">{} {}</span>',
+                ((item.state, item.state, item.label, COVERAGE_MARKS[item.state]) for item in gaps),
             ),
         )
 

@@ -79,3 +79,39 @@ def test_editor_records_reviewer_verifies_public_reads(
         reader.locator("blockquote", has_text="the Governments of Vietnam and Russia").count() == 1
     )
     screenshot(reader, "agreement-detail-desktop")
+
+
+def test_record_lists_and_forms_fit_a_laptop_screen(
+    transactional_db, live_server, new_page, screenshot
+):
+    """At 1366 px every column of each record list is on screen, with no sideways scroll in
+    the list, and a long title does not run under the History and View on site buttons."""
+    from django.core.management import call_command
+
+    call_command("loaddata", "seed", verbosity=0)
+    editor = ensure_user("alice", [EDITORS])
+    editor.set_password("alice-password-1")
+    editor.save()
+    page = new_page(width=1366, height=900)
+    log_in(page, live_server, "alice", "alice-password-1")
+    lists = ["agreement", "project", "citation", "organization", "source"]
+    lists += ["agreement/?status__exact=in_review", "project/?status__exact=in_review"]
+    for path in lists:
+        page.goto(f"{live_server.url}/admin/curation/{path}")
+        wide, shown = page.evaluate(
+            "[document.querySelector('.results').scrollWidth,"
+            " document.querySelector('.results').clientWidth]"
+        )
+        assert wide <= shown, f"the list {path} is {wide - shown} px too wide"
+    screenshot(page, "admin-agreements-in-review-1366")
+
+    longest = max(Agreement.objects.all(), key=lambda agreement: len(agreement.title_en))
+    page.goto(f"{live_server.url}/admin/curation/agreement/{longest.pk}/change/")
+    buttons = page.locator(".object-tools").bounding_box()
+    text_right = page.evaluate(
+        """() => { const range = document.createRange();
+                   range.selectNodeContents(document.querySelector('#content > h2'));
+                   return Math.max(...[...range.getClientRects()].map(r => r.right)); }"""
+    )
+    assert text_right <= buttons["x"], "the title runs under the History button"
+    screenshot(page, "admin-agreement-change-form-1366")
