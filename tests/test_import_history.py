@@ -55,3 +55,9 @@ def test_the_history_page_shows_labels_not_codes(client, alice, rita):
     assert "&nbsp;&rarr;&nbsp;&nbsp;Verified" in page  # the status's label, not its code
     assert "&nbsp;&rarr;&nbsp;&nbsp;verified" not in page
     assert "/admin/auth/user/" not in page  # who changed it: a name, not a link
+    # no value reads as a dash: not "None", not "Deleted user (pk=None)"
+    changes = " ".join(page.split())
+    assert "<strong>Verified by:</strong> — &nbsp;&rarr;" in changes
+    assert "<strong>Verified at:</strong> — &nbsp;&rarr;" in changes
+    assert "pk=None" not in changes and "None &nbsp;" not in changes
+    assert "{#" not in page  # a template comment is not shown as text
