@@ -1,5 +1,7 @@
 """An import's history says what it changed, and only that, in words a curator reads."""
 
+import re
+
 from curation import services
 from curation.models import Agreement
 from curation.spreadsheets import importing
@@ -61,3 +63,4 @@ def test_the_history_page_shows_labels_not_codes(client, alice, rita):
     assert "<strong>Verified at:</strong> — &nbsp;&rarr;" in changes
     assert "pk=None" not in changes and "None &nbsp;" not in changes
     assert "{#" not in page  # a template comment is not shown as text
+    assert not re.search(r"\b(Jan|Feb|Aug|Sept|Oct|Nov|Dec)\. \d", page)  # one date style

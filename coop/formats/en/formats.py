@@ -3,3 +3,4 @@
 # 2011" beside "March 7, 1959").
 DATE_FORMAT = "F j, Y"
 YEAR_MONTH_FORMAT = "F Y"
+DATETIME_FORMAT = "F j, Y, H:i"  # the admin's history and the sources' capture times
