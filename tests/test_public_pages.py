@@ -1,5 +1,7 @@
 """Organization, source, home and feed pages: lineage, highlighted quotes, only public data."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -87,6 +89,17 @@ def test_home_counts_by_country_and_draws_a_chart_without_javascript(client, see
     with_russia = Agreement.objects.public().in_countries(["RU"]).count()  # the 1959 one too
     assert with_russia > 5
     assert f'?country=RU">Russia</a> <span class="count">{with_russia}</span>' in page
+
+
+@pytest.mark.parametrize("language", ["", "/vi"])
+def test_the_chart_is_drawn_with_plain_numbers_in_every_language(client, seed, language):
+    """Vietnamese writes 12,5 and 1.959: never inside an SVG coordinate or a year label."""
+    page = client.get(f"{language}/").content.decode()
+    coordinates = re.findall(r' (?:x|y|x1|y1|x2|y2|width|height)="([^"]*)"', page)
+    assert coordinates and all(re.fullmatch(r"-?\d+(\.\d+)?", value) for value in coordinates)
+    years = re.findall(r'<text class="axis"[^>]*text-anchor="middle">([^<]*)<', page)
+    assert years and all(re.fullmatch(r"\d{4}", year) for year in years)
+    assert '<th scope="row">1959</th>' in page
 
 
 def test_the_chart_gives_its_numbers_and_legible_axes_at_both_widths():
