@@ -145,17 +145,45 @@ def verification(record: Record, roles: dict[int, str]) -> dict[str, str]:
     }
 
 
-def csv_row(resource, record: Record, columns: list[str], roles) -> list[str]:
-    """The curators' columns as their sheets write them, then the evidence; all neutralised."""
-    citations = record.citations.all()
-    evidence = {
-        "sources": join_list({citation.source.reference for citation in citations}),
-        "quotes": " | ".join(citation.quote for citation in citations),
-        "found": " | ".join("yes" if c.quote_found else "no" for c in citations),
-        **verification(record, roles),
-    }
-    own = resource.export_resource(record, columns)
-    return own + [neutralise(evidence[column]) for column in EVIDENCE_COLUMNS]
+def csv_rows(resource, queryset, columns: list[str]) -> Iterator[list[str]]:
+    """The curators' columns as their sheets write them, then the evidence; all neutralised.
+
+    Read as the admin's export reads them, a chunk at a time with one query per list column
+    (no model instance per party or citation), plus one query for the chunk's citations and,
+    for projects, one for which of the agreements they implement are public."""
+    roles = verifier_roles()
+    owner = f"{queryset.model._meta.model_name}_id"
+    for chunk in resource.chunks(queryset):
+        by_pk = {record.pk: [] for record in chunk}
+        citations = Citation.objects.filter(**{f"{owner}__in": list(by_pk)}).order_by("pk")
+        for pk, *citation in citations.values_list(
+            owner, "source__reference", "quote", "quote_found"
+        ):
+            by_pk[pk].append(citation)
+        if "agreements" in columns:
+            _only_public_agreements(chunk)
+        for record in chunk:
+            cited = by_pk[record.pk]
+            evidence = {
+                "sources": join_list({source for source, _, _ in cited}),
+                "quotes": " | ".join(quote for _, quote, _ in cited),
+                "found": " | ".join("yes" if found else "no" for _, _, found in cited),
+                **verification(record, roles),
+            }
+            own = resource.export_resource(record, columns)
+            yield own + [neutralise(evidence[column]) for column in EVIDENCE_COLUMNS]
+
+
+def _only_public_agreements(projects: list) -> None:
+    """A download names only the public agreements a project implements."""
+    named = {ref for project in projects for ref in project.sheet_lists["agreements"]}
+    public = set(
+        Agreement.objects.public().filter(reference__in=named).values_list("reference", flat=True)
+    )
+    for project in projects:
+        project.sheet_lists["agreements"] = [
+            ref for ref in project.sheet_lists["agreements"] if ref in public
+        ]
 
 
 def _records(queryset, site: str) -> Iterator[dict]:
@@ -172,11 +200,7 @@ def attachment(response, filename: str, extension: str):
 def csv_response(queryset, filename: str) -> StreamingHttpResponse:
     resource = RESOURCES[queryset.model]
     headers = csv_headers(resource)
-    columns = headers[: -len(EVIDENCE_COLUMNS)]
-    roles = verifier_roles()
-    rows = (
-        csv_row(resource, record, columns, roles) for record in queryset.iterator(chunk_size=CHUNK)
-    )
+    rows = csv_rows(resource, queryset, headers[: -len(EVIDENCE_COLUMNS)])
     response = StreamingHttpResponse(CSV().stream(headers, rows), content_type=CONTENT_TYPES["csv"])
     return attachment(response, filename, "csv")
 

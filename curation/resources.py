@@ -132,15 +132,22 @@ class SheetResource(resources.ModelResource):
     def iter_queryset(self, queryset):
         """Records in chunks, each chunk's list cells read in one query per list column (the
         library would paginate, and prefetch model instances for every item)."""
-        if not queryset.query.is_sliced:
-            queryset = queryset.order_by(*queryset.query.order_by or ["pk"])
+        for chunk in self.chunks(queryset):
+            yield from chunk
+
+    def chunks(self, queryset):
+        """The records of iter_queryset, a chunk (a list) at a time, for callers that read
+        more of each chunk in bulk (the public downloads add the evidence)."""
+        if not queryset.ordered:
+            queryset = queryset.order_by("pk")
         chunk = []
         for obj in queryset.prefetch_related(None).iterator(CHUNK):
             chunk.append(obj)
             if len(chunk) == CHUNK:
-                yield from self.with_lists(chunk)
+                yield self.with_lists(chunk)
                 chunk = []
-        yield from self.with_lists(chunk)
+        if chunk:
+            yield self.with_lists(chunk)
 
     def with_lists(self, objects: list) -> list:
         """objects, each with the texts of its list cells (sheet_lists), read per column."""
