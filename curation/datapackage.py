@@ -173,7 +173,7 @@ TABLES = {
 
 
 def public_records(model):
-    return downloads.for_download(model, downloads.with_related(model, model.objects.public()))
+    return model.objects.public()
 
 
 def last_verified() -> str:

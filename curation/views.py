@@ -58,7 +58,7 @@ class PublicList(PublicRecordMixin, ListView):
     def get(self, request, *args, **kwargs):
         download = request.GET.get("format", "")
         if download in ("csv", "json"):
-            queryset = downloads.for_download(self.model, self.get_queryset())
+            queryset = self.get_queryset()
             name = self.model._meta.verbose_name_plural
             if download == "json":  # its records link to their pages: whole addresses
                 return downloads.json_response(queryset, name, request.build_absolute_uri("/"))

@@ -129,9 +129,13 @@ class Organization(StoredText, Versioned, ReferencedModel):
 
     def same_as(self) -> list[str]:
         """The organization's addresses in the registries it is listed in (schema.org sameAs)."""
+        return self.addresses(self.wikidata_id, self.ror_id)
+
+    @staticmethod
+    def addresses(wikidata_id: str, ror_id: str) -> list[str]:
         return [
-            *([f"https://www.wikidata.org/wiki/{self.wikidata_id}"] if self.wikidata_id else []),
-            *([f"https://ror.org/{self.ror_id}"] if self.ror_id else []),
+            *([f"https://www.wikidata.org/wiki/{wikidata_id}"] if wikidata_id else []),
+            *([f"https://ror.org/{ror_id}"] if ror_id else []),
         ]
 
     def final_successor(self) -> Organization:

@@ -181,12 +181,20 @@ class CSV(SheetFormat):
                 message = f"The CSV file is malformed near line {reader.line_num}: {error}."
             raise SpreadsheetError(message) from None
 
+    DIALECT = "excel"
+    BUFFER = 64 * 1024  # characters a chunk of the stream holds: one write per chunk, not row
+
     def stream(self, headers, rows, title=""):
-        writer = csv.writer(_Echo())
-        yield "\ufeff"
-        yield writer.writerow(headers)
+        writer = csv.writer(_Echo(), dialect=self.DIALECT)
+        lines, size = ["\ufeff", writer.writerow(headers)], 0
         for row in rows:
-            yield writer.writerow(row)
+            line = writer.writerow(row)
+            lines.append(line)
+            size += len(line)
+            if size >= self.BUFFER:
+                yield "".join(lines)
+                lines, size = [], 0
+        yield "".join(lines)
 
 
 class CSVWindows1258(CSV):
@@ -209,13 +217,7 @@ class CSVWindows1251(CSV):
 class TSV(CSV):
     EXTENSION = "tsv"
     CONTENT_TYPE = "text/tab-separated-values"
-
-    def stream(self, headers, rows, title=""):
-        writer = csv.writer(_Echo(), dialect="excel-tab")
-        yield "\ufeff"
-        yield writer.writerow(headers)
-        for row in rows:
-            yield writer.writerow(row)
+    DIALECT = "excel-tab"
 
 
 class _Echo:
