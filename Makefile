@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 
-.PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports bench-load bench-slow-paths bench-duplicates
+.PHONY: install run test test-postgres test-browser seed messages lint bench-public bench-imports bench-load bench-slow-paths bench-duplicates bench-downloads
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,3 +76,7 @@ bench-slow-paths: install
 # Duplicate warnings: precision and recall on the seed's labelled pairs, and their cost in an import.
 bench-duplicates: install
 	$(PY) bench/duplicates.py
+
+# Public CSV and JSON downloads of 100,000 agreements, against the admin's export; both databases.
+bench-downloads: install
+	$(PY) bench/downloads.py
