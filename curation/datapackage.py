@@ -101,7 +101,7 @@ class Table:
 
     def queryset(self):
         if self.is_record:
-            return public_records(self.model)
+            return self.model.objects.public()
         return self.resource.get_queryset().public()
 
     def response(self):
@@ -170,10 +170,6 @@ TABLES = {
         ),
     ]
 }
-
-
-def public_records(model):
-    return model.objects.public()
 
 
 def last_verified() -> str:

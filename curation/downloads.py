@@ -16,12 +16,11 @@ from django.http import StreamingHttpResponse
 from curation.cells import neutralise
 from curation.dates import PartialDate
 from curation.models import Agreement, Citation, Organization, Project, Record
-from curation.resources import RESOURCES
+from curation.resources import RESOURCES, record_chunks
 from curation.roles import verifier_roles
 from curation.spreadsheets.formats import CSV
 from curation.spreadsheets.widgets import english_labels, join_list
 
-CHUNK = 2000
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
 # The curators' sheet columns (curation/resources.py), less what the public has no use for,
 # plus the evidence. Relations are left out: they may point at records not yet public.
@@ -227,18 +226,8 @@ def _only_public_agreements(projects: list) -> None:
 def _records(queryset, site: str) -> Iterator[dict]:
     """The records as JSON objects, read a chunk at a time with a few queries per chunk."""
     roles = verifier_roles()
-    chunk = []
-    for record in queryset.defer(*UNREAD).prefetch_related(None).iterator(chunk_size=CHUNK):
-        chunk.append(record)
-        if len(chunk) == CHUNK:
-            yield from _chunk_data(chunk, roles, site)
-            chunk = []
-    yield from _chunk_data(chunk, roles, site)
-
-
-def _chunk_data(chunk: list, roles, site: str) -> Iterator[dict]:
-    if chunk:
-        related = related_of(type(chunk[0]), [record.pk for record in chunk])
+    for chunk in record_chunks(queryset.defer(*UNREAD)):
+        related = related_of(queryset.model, [record.pk for record in chunk])
         for record in chunk:
             yield record_data(record, related[record.pk], roles, site)
 

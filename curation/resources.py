@@ -69,6 +69,21 @@ def version_column() -> Field:
     return plain("version", readonly=True)
 
 
+def record_chunks(queryset):
+    """The queryset's objects in lists of CHUNK, in its order (else by pk), without the
+    prefetches it may carry: a caller reads what each chunk needs in bulk."""
+    if not queryset.ordered:
+        queryset = queryset.order_by("pk")
+    chunk = []
+    for obj in queryset.prefetch_related(None).iterator(CHUNK):
+        chunk.append(obj)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 class SheetResource(resources.ModelResource):
     """Columns, and the few facts about them that the import needs."""
 
@@ -138,15 +153,7 @@ class SheetResource(resources.ModelResource):
     def chunks(self, queryset):
         """The records of iter_queryset, a chunk (a list) at a time, for callers that read
         more of each chunk in bulk (the public downloads add the evidence)."""
-        if not queryset.ordered:
-            queryset = queryset.order_by("pk")
-        chunk = []
-        for obj in queryset.prefetch_related(None).iterator(CHUNK):
-            chunk.append(obj)
-            if len(chunk) == CHUNK:
-                yield self.with_lists(chunk)
-                chunk = []
-        if chunk:
+        for chunk in record_chunks(queryset):
             yield self.with_lists(chunk)
 
     def with_lists(self, objects: list) -> list:
