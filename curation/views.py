@@ -15,7 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView
 
-from curation import annotations, charts, datapackage, downloads, reconcile
+from curation import annotations, charts, datapackage, downloads, facets, reconcile
 from curation.countries import country_names
 from curation.filters import AgreementFilter, ProjectFilter
 from curation.models import (
@@ -53,7 +53,14 @@ class PublicList(PublicRecordMixin, ListView):
             self.request.GET or None, queryset=super().get_queryset()
         )
         self.notices += self.filterset.error_messages()
+        self.facets = facets.of_list(self.filterset)
         return self.filterset.qs
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        if self.facets.total is not None:
+            paginator.count = self.facets.total  # from the summary: no count of the records
+        return paginator
 
     def get(self, request, *args, **kwargs):
         download = request.GET.get("format", "")
@@ -79,21 +86,21 @@ class PublicList(PublicRecordMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        without = self.filterset.qs_without
         names = dict(self.filterset.form.fields["country"].choices)
-        countries = without("country", "match").country_counts()
-        kinds = without("kind").kind_counts()
+        counts = self.facets
         context |= {
             "notices": self.notices,
             "filter": self.filterset,
             "facets": {
-                "country": [(code, names.get(code, code), n) for code, n in countries.items()],
-                "kind": [
-                    (kind, label, kinds[kind])
-                    for kind, label in self.model.Kind.choices
-                    if kind in kinds
+                "country": [
+                    (code, names.get(code, code), n) for code, n in counts.countries.items()
                 ],
-                "field": list(_field_facets(without("field"))),
+                "kind": [
+                    (kind, label, counts.kinds[kind])
+                    for kind, label in self.model.Kind.choices
+                    if kind in counts.kinds
+                ],
+                "field": list(_field_facets(counts.fields)),
             },
             "query_without_page": _query_without(self.request, "page"),
             "is_agreement": self.model is Agreement,
@@ -101,9 +108,8 @@ class PublicList(PublicRecordMixin, ListView):
         return context
 
 
-def _field_facets(queryset):
-    """(slug, name in the reader's language, records) of each field the records have."""
-    counts = queryset.field_counts()
+def _field_facets(counts: dict[int, int]):
+    """(slug, name in the reader's language, records) of each field that records have."""
     for field in FieldOfCooperation.objects.only("pk", "slug", "name", "name_vi"):
         if counts.get(field.pk):
             yield field.slug, field.name_in(get_language()), counts[field.pk]
@@ -332,16 +338,18 @@ def _annotations_response(request, owner, citations):
 
 
 def home(request):
-    agreements, projects = Agreement.objects.public(), Project.objects.public()
-    names = country_names()
+    everything, names = facets.of_all(Agreement), country_names()
+    countries = [(code, names.get(code, code), n) for code, n in everything.countries.items()]
     context = {
-        "counts": {"agreements": agreements.count(), "projects": projects.count()},
-        "countries": [
-            (code, names.get(code, code), n) for code, n in agreements.country_counts().items()
-        ][:12],
-        "fields": list(_field_facets(agreements))[:12],
-        "latest": agreements.exclude(verified_at=None).order_by("-verified_at")[:5],
-        "latest_projects": projects.exclude(verified_at=None).order_by("-verified_at")[:5],
-        "chart": charts.agreements_per_year(agreements.year_country_counts(), names),
+        "counts": {"agreements": everything.total, "projects": Project.objects.public().count()},
+        "countries": countries[:12],
+        "fields": list(_field_facets(everything.fields))[:12],
+        "latest": _latest_verified(Agreement),
+        "latest_projects": _latest_verified(Project),
+        "chart": charts.agreements_per_year(facets.per_year_and_country(Agreement), names),
     }
     return render(request, "curation/home.html", context)
+
+
+def _latest_verified(model):
+    return model.objects.public().exclude(verified_at=None).order_by("-verified_at")[:5]

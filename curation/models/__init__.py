@@ -1,5 +1,6 @@
 from curation.models.agreements import Agreement, AgreementParty, AgreementRelation
 from curation.models.citations import AGREEMENT_SUPPORTS, PROJECT_SUPPORTS, Citation
+from curation.models.facets import FacetBuild, FacetCount
 from curation.models.imports import ImportBatch
 from curation.models.organizations import Organization
 from curation.models.projects import Project, ProjectParticipant
@@ -16,6 +17,8 @@ __all__ = [
     "AgreementParty",
     "AgreementRelation",
     "Citation",
+    "FacetBuild",
+    "FacetCount",
     "FieldOfCooperation",
     "ImportBatch",
     "Organization",

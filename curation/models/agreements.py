@@ -54,6 +54,7 @@ class Agreement(Record):
         indexes = [
             models.Index(fields=["status", "date_signed"]),
             models.Index(fields=["status", "kind"]),
+            models.Index(fields=["status", "verified_at"]),
         ]
         permissions = [
             ("verify_agreement", "Can verify agreement"),

@@ -61,6 +61,7 @@ class Project(Record):
         indexes = [
             models.Index(fields=["status", "start"]),
             models.Index(fields=["status", "kind"]),
+            models.Index(fields=["status", "verified_at"]),
         ]
         permissions = [
             ("verify_project", "Can verify project"),

@@ -31,6 +31,18 @@ def _effective_country(prefix: str = ""):
     )
 
 
+def years_between(field: str, first: int | None, last: int | None) -> models.Q:
+    """Dates (or years) in field within [first, last]; an empty date is in no range."""
+    condition = models.Q()
+    if first is not None:
+        condition &= models.Q(**{f"{field}__gte": f"{first:04d}"})
+    if last is not None:
+        condition &= models.Q(**{f"{field}__gt": ""})
+        if last < 9999:  # every date is before 10000, which is not a date the field reads
+            condition &= models.Q(**{f"{field}__lt": f"{last + 1:04d}"})
+    return condition
+
+
 class RecordQuerySet(models.QuerySet):
     def public(self) -> RecordQuerySet:
         """The records the public may see: verified ones, and nothing else."""
@@ -61,14 +73,7 @@ class RecordQuerySet(models.QuerySet):
 
     def between_years(self, first: int | None, last: int | None) -> RecordQuerySet:
         """Records dated within [first, last]; partial dates count by their year."""
-        field = self.model.DATE_FIELD
-        if first is not None:
-            self = self.filter(**{f"{field}__gte": f"{first:04d}"})
-        if last is not None:
-            self = self.filter(**{f"{field}__gt": ""})
-            if last < 9999:  # every date is before 10000, which is not a date the field reads
-                self = self.filter(**{f"{field}__lt": f"{last + 1:04d}"})
-        return self
+        return self.filter(years_between(self.model.DATE_FIELD, first, last))
 
     def _links(self):
         """The party or participant links of these records, and the link's field to the record."""

@@ -1,0 +1,142 @@
+"""Facet counts read from the summary (curation/facets.py) are the counts of the records.
+
+Hypothesis builds agreements and projects in every status, with dates, kinds, fields and
+organizations of several countries, a former state among them. For every filter the summary
+answers, its counts must equal those counted from the records, and the total the list's own.
+"""
+
+from itertools import product
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+
+from curation import facets
+from curation.accounts import ensure_user
+from curation.filters import AgreementFilter, ProjectFilter
+from curation.models import (
+    Agreement,
+    FacetBuild,
+    FacetCount,
+    FieldOfCooperation,
+    Organization,
+    Project,
+    Publication,
+    Status,
+)
+from curation.roles import EDITORS
+
+RECORD = st.fixed_dictionaries(
+    {
+        "model": st.sampled_from([Agreement, Project]),
+        "status": st.sampled_from(list(Status)),
+        "kind": st.integers(0, 1),
+        "date": st.sampled_from(["", "1999", "2000-05", "2004-02-03", "2011"]),
+        "organizations": st.lists(st.integers(0, 4), max_size=3, unique=True),
+        "fields": st.lists(st.integers(0, 1), max_size=2, unique=True),
+    }
+)
+FILTERS = [
+    {key: value for key, value in zip(names, values, strict=True) if value is not None}
+    for names in [("country", "kind", "field", "year_min", "year_max")]
+    for values in product(
+        [None, ["VN"], ["RU"], ["SU"], ["VN", "RU"]],
+        [None, 0],
+        [None, "facet-a"],
+        [None, 2000],
+        [None, 2005],
+    )
+]
+
+
+def summarised(chosen: dict) -> bool:
+    """The summary answers these filters; for the others (SU, two countries) records count."""
+    return chosen.get("country") in (None, ["VN"], ["RU"])
+
+
+def build(specs):
+    editor = ensure_user("facet-editor", [EDITORS])
+    russia = Organization.objects.create(name="Russia", kind="state", country="RU")
+    organizations = [
+        Organization.objects.create(name="Vietnam", kind="state", country="VN"),
+        russia,
+        Organization.objects.create(name="USSR", kind="state", country="SU", successor=russia),
+        Organization.objects.create(name="Academy", kind="institute", country="VN"),
+        Organization.objects.create(name="IAEA", kind="international"),
+    ]
+    fields = [
+        FieldOfCooperation.objects.create(name="Facet A", slug="facet-a"),
+        FieldOfCooperation.objects.create(name="Facet B", slug="facet-b"),
+    ]
+    for spec in specs:
+        model = spec["model"]
+        record = model.objects.create(
+            title_en="A record",
+            kind=model.Kind.values[spec["kind"]],
+            status=spec["status"],
+            last_edited_by=editor,
+            **{model.DATE_FIELD: spec["date"]},
+        )
+        for index in spec["organizations"]:
+            getattr(record, model.LINKS).create(organization=organizations[index])
+        record.fields.set([fields[index] for index in spec["fields"]])
+
+
+def filterset(model, chosen: dict):
+    data = {
+        name: model.Kind.values[value] if name == "kind" else value
+        for name, value in chosen.items()
+    }
+    queryset = model.objects.public()
+    return (AgreementFilter if model is Agreement else ProjectFilter)(data, queryset=queryset)
+
+
+class FacetSummaryTest(TestCase):
+    @settings(
+        max_examples=40,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking: many minutes
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        st.lists(RECORD, max_size=10),
+        st.lists(st.sampled_from(FILTERS), min_size=1, max_size=12, unique_by=str),
+    )
+    def test_the_summary_counts_what_the_records_count(self, specs, filters):
+        build(specs)
+        Publication.bump()  # as every public write does: links and fields arrive after a save
+        for model, chosen in product([Agreement, Project], filters):
+            from_summary = facets.of_list(filterset(model, chosen))
+            counted = facets._counted(filterset(model, chosen))
+            assert (from_summary.total is not None) == summarised(chosen), chosen
+            assert from_summary.countries == counted.countries, (model, chosen)
+            assert list(from_summary.countries) == list(counted.countries), "most records first"
+            assert from_summary.kinds == counted.kinds, (model, chosen)
+            assert from_summary.fields == counted.fields, (model, chosen)
+            if from_summary.total is not None:
+                assert from_summary.total == filterset(model, chosen).qs.count(), (model, chosen)
+        for model in (Agreement, Project):
+            everything = model.objects.public()
+            assert facets.per_year_and_country(model) == everything.year_country_counts()
+
+
+def test_the_summary_is_built_once_a_generation_and_after_each_public_write(alice, rita):
+    from curation import services
+    from tests.conftest import make_agreement
+
+    agreement = make_agreement(alice, date_signed="2011")
+    assert facets.of_all(Agreement).total == 0
+
+    def built() -> set[int]:
+        return set(
+            FacetBuild.objects.filter(model="agreement").values_list("generation", flat=True)
+        )
+
+    generation = Publication.current()
+    assert built() == {generation}
+    services.save_record(Agreement(title_en="A draft", kind="treaty"), by=alice)  # not public
+    assert Publication.current() == generation and facets.of_all(Agreement).total == 0
+    services.verify_record(agreement, by=rita)
+    assert facets.of_all(Agreement).total == 1
+    assert built() == {Publication.current()}, "older generations are deleted"
+    assert set(FacetCount.objects.values_list("generation", flat=True)) == built()
