@@ -167,6 +167,7 @@ def _batch(rng, size, organizations, fields, editor, reviewer, now):
                 verified_by=reviewer,
                 verified_at=now,
                 search_text=fold_for_search(f"{reference} {title} {names}"),
+                search_title=fold_for_search(title),
             )
         )
         party_sets.append(parties)

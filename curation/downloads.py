@@ -28,7 +28,14 @@ PRIVATE_COLUMNS = {"status", "relations", "version"}  # version counts unpublish
 
 
 # A record's columns that no download shows: left unread (the search text is the longest).
-UNREAD = ["search_text", "internal_notes", "retraction_reason", "created_at", "updated_at"]
+UNREAD = [
+    "search_text",
+    "search_title",
+    "internal_notes",
+    "retraction_reason",
+    "created_at",
+    "updated_at",
+]
 
 # Appended to the curators' columns; "found" says, quote by quote, whether it is in its source.
 EVIDENCE_COLUMNS = ["sources", "quotes", "found", "verified_at", "verified_by"]

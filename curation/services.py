@@ -44,6 +44,7 @@ WORKFLOW_FIELDS = {
     "created_at",
     "updated_at",
     "search_text",
+    "search_title",
     "version",
 }
 

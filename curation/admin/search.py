@@ -32,6 +32,9 @@ class FoldedSearchMixin:
     search_help_text = "Words in any order; case and accents are ignored."
 
     def get_search_results(self, request, queryset, search_term):
-        for word in search_words(bounded(request, search_term)):
+        search_term = bounded(request, search_term)
+        if hasattr(queryset, "matching"):  # agreements and projects: the text index
+            return queryset.matching(search_term), False
+        for word in search_words(search_term):
             queryset = queryset.filter(search_text__contains=word)
         return queryset, False

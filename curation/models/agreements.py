@@ -8,7 +8,7 @@ from curation.dates import PartialDateField
 from curation.models.records import Record
 
 # Record's own bookkeeping is not content: history keeps the rest.
-_UNTRACKED = ["search_text", "updated_at"]
+_UNTRACKED = ["search_text", "search_title", "updated_at"]
 # History is read record by record (by id): indexes on these columns of the history tables
 # were never used and slowed every write, bulk imports most of all.
 UNINDEXED_HISTORY = ["reference", "last_edited_by", "verified_by"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Case, Count, F, When
+from django.db import connections, models
+from django.db.models import Case, Count, F, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -134,11 +135,34 @@ class RecordQuerySet(models.QuerySet):
             .distinct()
         )
 
-    def search(self, query: str) -> RecordQuerySet:
-        """Every word of query, ignoring case and diacritics, in titles, summary or parties."""
-        for word in search_words(query):
-            self = self.filter(search_text__contains=word)
+    def matching(self, query: str) -> RecordQuerySet:
+        """Records with every word of query, ignoring case and diacritics, in a title, the
+        summary or a party's names; found through the database's trigram index of search_text
+        (an FTS5 table on SQLite, a pg_trgm GIN index on PostgreSQL: migration 0015)."""
+        words = search_words(query)
+        if connections[self.db].vendor != "sqlite":
+            for word in words:  # LIKE '%word%', which PostgreSQL answers from the GIN index
+                self = self.filter(search_text__contains=word)
+            return self
+        long_words = [word for word in words if len(word) >= 3]
+        if long_words:  # each a quoted string: the trigram tokenizer finds it as a substring
+            table = f"{self.model._meta.db_table}_search"
+            phrases = " AND ".join('"' + word.replace('"', '""') + '"' for word in long_words)
+            found = RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [phrases])
+            self = self.filter(pk__in=found)
+        for word in words:
+            if len(word) < 3:  # too short for a trigram: compared on the rows found
+                self = self.filter(search_text__contains=word)
         return self
+
+    def search(self, query: str) -> RecordQuerySet:
+        """matching(query), with the records whose titles hold every word first."""
+        words = search_words(query)
+        in_title = models.Q()
+        for word in words:
+            in_title &= models.Q(search_title__contains=word)
+        title_first = Case(When(in_title, then=Value(0)), default=Value(1)) if words else Value(0)
+        return self.matching(query).order_by(title_first, *self.model._meta.ordering)
 
 
 @dataclass(frozen=True)
@@ -193,6 +217,7 @@ class Record(StoredText, Versioned, ReferencedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_text = models.TextField(blank=True, editable=False)
+    search_title = models.TextField(blank=True, editable=False)  # for ranking title matches
 
     objects = RecordQuerySet.as_manager()
 
@@ -256,3 +281,4 @@ class Record(StoredText, Versioned, ReferencedModel):
 
     def update_derived_fields(self) -> None:
         self.search_text = fold_for_search(" ".join(filter(None, self.search_parts())))
+        self.search_title = fold_for_search(f"{self.title_en} {self.title_original}")

@@ -11,6 +11,7 @@ _DERIVED = {
     "version",
     "updated_at",
     "search_text",
+    "search_title",
     "text_sha256",
     "lineage_country",
     "quote_found",

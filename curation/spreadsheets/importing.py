@@ -739,9 +739,10 @@ def _write_records(import_plan: ImportPlan, by, reason) -> None:
             [o for o, _ in row.values[links]] if links in row.values else obj.organizations()
         )
         obj.search_text = _search_text(obj.reference, row.values, organizations, obj)
+        obj.search_title = _search_title(row.values, obj)
     _save_changes(
         [row.obj for row in updated_rows],
-        [*changed_fields, "status", "last_edited_by", "search_text", "version"],
+        [*changed_fields, "status", "last_edited_by", "search_text", "search_title", "version"],
         by,
         reason,
     )
@@ -780,9 +781,19 @@ def _save_changes(objects: list[Model], fields: list[str], by, reason: str) -> N
     update_with_history(model, objects, fields, by=by, reason=reason, when=now)
 
 
+def _value(values, obj, name):
+    """A record's value once the row is written: the sheet's, else the record's own."""
+    return values.get(name, getattr(obj, name, "") if obj is not None else "")
+
+
+def _search_title(values, obj=None) -> str:
+    titles = [_value(values, obj, "title_en"), _value(values, obj, "title_original")]
+    return fold_for_search(" ".join(titles))
+
+
 def _search_text(reference, values, organizations, obj=None) -> str:
     def value(name):
-        return values.get(name, getattr(obj, name, "") if obj is not None else "")
+        return _value(values, obj, name)
 
     parts = [reference, value("title_en"), value("title_original"), value("summary")]
     own = fold_for_search(" ".join(filter(None, parts)))
@@ -813,6 +824,7 @@ def _insert_new_records(import_plan, scalar, link_model, record_field, by, reaso
                 "created_at": now,
                 "updated_at": now,
                 "search_text": _search_text(reference, row.values, organizations),
+                "search_title": _search_title(row.values),
             }
         )
     insert_rows(model, records)

@@ -1,0 +1,103 @@
+"""Public search: the databases' own text indexes, accent-blind, word-order free, titles first."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from curation import services
+from curation.models import Agreement, Status
+from tests.conftest import make_agreement
+
+LIST = reverse("curation:agreement-list")
+
+
+def found(client, **params) -> list[str]:
+    response = client.get(LIST, params)
+    assert response.status_code == 200
+    return [record.title_en for record in response.context["records"]]
+
+
+@pytest.fixture
+def three(alice):
+    make_agreement(
+        alice,
+        status=Status.VERIFIED,
+        title_en="Protocol on training",
+        summary="Engineers trained for the nuclear plant.",
+        date_signed="2020",
+    )
+    make_agreement(
+        alice,
+        status=Status.VERIFIED,
+        title_en="Agreement on nuclear energy",
+        title_original="Thỏa thuận hợp tác về năng lượng hạt nhân",
+        original_language="vi",
+        date_signed="2001",
+    )
+    make_agreement(alice, status=Status.VERIFIED, title_en="Space", date_signed="2024")
+    for agreement in Agreement.objects.all():
+        agreement.save()  # search text holds the summary and titles set above
+
+
+def test_title_matches_come_first_then_the_newest(client, three):
+    assert found(client, q="nuclear") == ["Agreement on nuclear energy", "Protocol on training"]
+    assert found(client, q="nuclear", sort="-date") == [
+        "Protocol on training",
+        "Agreement on nuclear energy",
+    ]
+
+
+def test_words_in_any_order_without_accents_and_inside_words(client, three):
+    assert found(client, q="hat nhan THOA thuan") == ["Agreement on nuclear energy"]
+    assert found(client, q="Thỏa thuận") == ["Agreement on nuclear energy"]
+    assert found(client, q="nucl ener") == ["Agreement on nuclear energy"]  # word beginnings
+    assert found(client, q="uclea") == ["Agreement on nuclear energy", "Protocol on training"]
+    assert found(client, q="on nuclear") == ["Agreement on nuclear energy", "Protocol on training"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('"', []),
+        ('"nuclear', []),
+        ("nuclear OR space", []),  # every word must be found, and "space" is not with "nuclear"
+        ("NEAR(nuclear space)", []),
+        ("nucl*", []),
+        ("%", []),
+        ("_", []),
+        ("a'b", []),
+        ("agr-", ["Space", "Protocol on training", "Agreement on nuclear energy"]),
+    ],
+)
+def test_query_syntax_is_read_as_text(client, three, query, expected):
+    """Quotes, operators and wildcards are characters to find, not a query language."""
+    assert found(client, q=query) == expected
+
+
+def test_the_index_follows_edits_deletes_and_imports(client, alice, rita):
+    record = make_agreement(alice, title_en="Agreement on geology")
+    services.verify_record(record, by=rita)
+    assert found(client, q="geology") == ["Agreement on geology"]
+    record.refresh_from_db()
+    record.title_en = "Agreement on oceanography"
+    services.save_record(record, by=alice)
+    services.verify_record(record, by=rita)
+    assert found(client, q="geology") == []
+    assert found(client, q="oceanography") == ["Agreement on oceanography"]
+    Agreement.objects.filter(pk=record.pk).delete()
+    assert found(client, q="oceanography") == []
+
+
+def test_migrate_creates_the_text_index():
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE name LIKE '%\\_search' ESCAPE '\\'"
+            )
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%\\_search'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"curation_agreement_search", "curation_project_search"} <= names
+
+
+pytestmark = pytest.mark.django_db
