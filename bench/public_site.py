@@ -2,17 +2,19 @@
 
     make bench-public            (or: .venv/bin/python bench/public_site.py --agreements 100000)
 
-1. In-process: median time of filtered list pages and a detail page, cold (page cache off)
-   and warm (cache on), with the Django test client.
-   Then the page cache's hit rate while an editor saves a draft once a second.
-2. CSV download: peak Python memory (tracemalloc) while streaming ~10% and 100% of the rows.
-3. Over HTTP: wrk against gunicorn (2 workers) and against Datasette serving the same SQLite
-   file, on the equivalent filtered list, one after the other on this machine.
+1. In-process, on SQLite and on PostgreSQL (a child process each): median time of the home
+   page, list, filter, facet and search pages and a detail page, cold (page cache off) and
+   warm (cache on); and the first list and home page after a public write, which build the
+   facet summary. On SQLite also the page cache's hit rate while an editor saves a draft
+   once a second, and the CSV download's memory.
+2. Over HTTP: wrk against gunicorn (2 workers, page cache off) on both databases, and against
+   Datasette serving the same SQLite file, on equivalent pages, one server after the other.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -29,23 +31,28 @@ DATA = ROOT / "bench" / ".data"
 VENV_BIN = Path(sys.executable).parent
 
 LIST_URLS = [
+    "/agreements/",
     "/agreements/?country=RU&year_min=2000",
     "/agreements/?country=RU&country=FR&match=all",
-    "/agreements/?q=nuclear+russia",
+    "/agreements/?q=research+centre",
     "/agreements/?field=energy&kind=memorandum_of_understanding&sort=title",
     "/agreements/?year_min=1990&year_max=1999&page=3",
 ]
 HIT_SECONDS = 20
-# The same rows in both tools: verified memoranda signed from 2000 on, 50 a page, newest first.
-OURS = "/agreements/?kind=memorandum_of_understanding&year_min=2000"
-DATASETTE = (
-    "/bench/curation_agreement?status=verified&kind=memorandum_of_understanding"
-    "&date_signed__gte=2000&_sort_desc=date_signed&_size=50"
-)
+# The same rows in both tools, 50 a page, newest first: (coop's page, Datasette's table view).
+DATASETTE_TABLE = "/bench/curation_agreement?status=verified&_sort_desc=date_signed&_size=50"
+EQUIVALENTS = [
+    ("/agreements/", DATASETTE_TABLE),
+    (
+        "/agreements/?kind=memorandum_of_understanding&year_min=2000",
+        f"{DATASETTE_TABLE}&kind=memorandum_of_understanding&date_signed__gte=2000",
+    ),
+    ("/agreements/?q=research", f"{DATASETTE_TABLE}&search_text__contains=research"),
+]
 
 
-def setup_django(database: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_DEBUG"] = "0"  # as in production: no query log held in memory
     os.environ["SECURE_SSL_REDIRECT"] = "0"  # plain http on 127.0.0.1, no TLS proxy
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
@@ -56,8 +63,9 @@ def setup_django(database: Path) -> None:
     django.setup()
 
 
-def build(database: Path, agreements: int) -> None:
+def build(agreements: int) -> None:
     from django.core.management import call_command
+    from django.db import connection
 
     from curation.models import Agreement
 
@@ -65,6 +73,9 @@ def build(database: Path, agreements: int) -> None:
     missing = agreements - Agreement.objects.count()
     if missing > 0:
         call_command("generate_demo", agreements=missing)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum soon does after a bulk load
 
 
 def median_ms(client, url: str, repeat: int) -> float:
@@ -87,13 +98,33 @@ def page_times(repeat: int) -> list[tuple[str, float, float]]:
     client = Client()
     detail = Agreement.objects.public().order_by("reference").first().get_absolute_url()
     rows = []
-    for url in [*LIST_URLS, detail, "/"]:
+    for url in ["/", *LIST_URLS, detail]:
         settings.PUBLIC_CACHE_SECONDS = 0
         cold = median_ms(client, url, repeat)
         settings.PUBLIC_CACHE_SECONDS = 600
         cache.clear()
         warm = median_ms(client, url, repeat)
         rows.append((url, cold, warm))
+    return rows
+
+
+def after_public_writes(repeat: int) -> list[tuple[str, float]]:
+    """The first page after a write the public can see: it builds the facet summary."""
+    from django.conf import settings
+    from django.test import Client
+
+    from curation.models import Publication
+
+    settings.PUBLIC_CACHE_SECONDS = 0
+    client, rows = Client(), []
+    for url in ["/", "/agreements/"]:
+        times = []
+        for _ in range(repeat):
+            Publication.bump()
+            started = time.perf_counter()
+            assert client.get(url).status_code == 200
+            times.append(time.perf_counter() - started)
+        rows.append((url, statistics.median(times) * 1000))
     return rows
 
 
@@ -200,114 +231,153 @@ def wrk(url: str, seconds: int) -> tuple[float, str, int, str]:
     return rate, p50, completed, problems or "none"
 
 
-def http_comparison(database: Path, seconds: int) -> list[tuple]:
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is missing: apt-get install wrk")
-    env = {
+def gunicorn_env(database_url: str, cache_seconds: str) -> dict:
+    return {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "DJANGO_DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
+        "PUBLIC_CACHE_SECONDS": cache_seconds,
     }
-    results = []
-    for label, cache_seconds in [("coop, page cache on", "600"), ("coop, page cache off", "0")]:
-        server = serve(
-            [str(VENV_BIN / "gunicorn"), "coop.wsgi", "-w", "2", "-b", "127.0.0.1:8101"],
-            8101,
-            {**env, "PUBLIC_CACHE_SECONDS": cache_seconds},
-        )
-        try:
-            results.append((label, *wrk(f"http://127.0.0.1:8101{OURS}", seconds)))
-        finally:
-            server.terminate()
-            server.wait()
+
+
+def measured_server(command: list[str], port: int, env: dict, urls: list[str], seconds: int):
+    server = serve(command, port, env)
+    try:
+        return [wrk(f"http://127.0.0.1:{port}{url}", seconds) for url in urls]
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def http_comparison(database: Path, postgresql: str, seconds: int) -> dict[str, list[tuple]]:
+    """For each pair of equivalent pages: (server, requests/s, p50, completed, errors)."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    ours = [page for page, _ in EQUIVALENTS]
+    gunicorn = [str(VENV_BIN / "gunicorn"), "coop.wsgi", "-w", "2", "-b", "127.0.0.1:8101"]
+    results = {page: [] for page in ours}
+    for label, url, cache_seconds, pages in [
+        ("coop, SQLite, page cache on", f"sqlite:///{database}", "600", ours[:1]),
+        ("coop, SQLite, cold (cache off)", f"sqlite:///{database}", "0", ours),
+        ("coop, PostgreSQL, cold (cache off)", postgresql, "0", ours),
+    ]:
+        env = gunicorn_env(url, cache_seconds)
+        measured = measured_server(gunicorn, 8101, env, pages, seconds)
+        for page, result in zip(pages, measured, strict=True):
+            results[page].append((label, *result))
     linked = DATA / "bench.db"  # Datasette names the database after the file
     linked.unlink(missing_ok=True)
     linked.symlink_to(database)
     # Facet suggestions off: they are extra queries our page does not run; counts stay on.
-    server = serve(
-        [
-            str(VENV_BIN / "datasette"),
-            "serve",
-            "-i",
-            str(linked),
-            "-p",
-            "8102",
-            "--setting",
-            "num_sql_threads",
-            "2",
-            "--setting",
-            "suggest_facets",
-            "off",
-            "--setting",
-            "sql_time_limit_ms",
-            "30000",
-        ],
-        8102,
-        env,
-    )
-    try:
-        results.append(
-            ("Datasette 0.65 (immutable file)", *wrk(f"http://127.0.0.1:8102{DATASETTE}", seconds))
-        )
-    finally:
-        server.terminate()
-        server.wait()
+    datasette = [
+        str(VENV_BIN / "datasette"),
+        "serve",
+        "-i",
+        str(linked),
+        "-p",
+        "8102",
+        *("--setting", "num_sql_threads", "2"),
+        *("--setting", "suggest_facets", "off"),
+        *("--setting", "sql_time_limit_ms", "30000"),
+    ]
+    theirs = [table for _, table in EQUIVALENTS]
+    env = gunicorn_env(f"sqlite:///{database}", "0")
+    measured = measured_server(datasette, 8102, env, theirs, seconds)
+    for page, result in zip(ours, measured, strict=True):
+        results[page].append(("Datasette 0.65 (immutable file)", *result))
     return results
 
 
-def report(agreements, pages, downloads, http, seconds, hits=()) -> str:
+def child(database_url: str, agreements: int, repeat: int) -> None:
+    """Build the data on one database and measure in-process; print the results as JSON."""
+    setup_django(database_url)
+    build(agreements)
+    result = {"pages": page_times(repeat), "after_writes": after_public_writes(3)}
+    if database_url.startswith("sqlite"):
+        result["hits"] = hit_rates(HIT_SECONDS)
+        result["downloads"] = download_memory()
+    print(json.dumps(result))
+
+
+def run_child(database_url: str, agreements: int, repeat: int) -> dict:
+    command = [sys.executable, __file__, "--child", database_url]
+    command += ["--agreements", str(agreements), "--repeat", str(repeat)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(agreements, sqlite, postgresql, http, seconds) -> str:
+    pg_pages = {url: cold for url, cold, _ in postgresql["pages"]}
+    pg_after = dict(postgresql["after_writes"])
     lines = [
         "# Public site benchmark",
         "",
         f"{agreements:,} verified agreements from `generate_demo` (2–3 parties, 1–3 fields and a "
-        "citation each), SQLite in WAL mode, on this project's 2-core machine.",
-        "Command: `make bench-public`. Machines here are shared and noisy: compare rows of the "
-        "same run, not runs.",
+        "citation each), on SQLite (WAL mode) and on PostgreSQL, on this project's 2-core "
+        "machine. Command: `make bench-public`. Machines here are shared and noisy: compare "
+        "rows of the same run, not runs.",
         "",
         "## Page times (Django test client, median of repeated requests)",
         "",
-        "| page | cold, cache off (ms) | warm, cached (ms) |",
+        "Cold: the page cache off, as readers meet pages while editors work. The facet summary "
+        "of the current publication generation is built (see below).",
+        "",
+        "| page | SQLite cold (ms) | PostgreSQL cold (ms) | PostgreSQL / SQLite | SQLite, cached (ms) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *[
+            f"| `{url}` | {cold:.1f} | {pg_pages[url]:.1f} | {pg_pages[url] / cold:.2f}× "
+            f"| {warm:.1f} |"
+            for url, cold, warm in sqlite["pages"]
+        ],
+        "",
+        "## The first page after a write the public can see",
+        "",
+        "A verification, retraction or edit of a verified record bumps the publication "
+        "generation; the next list or home page builds the facet summary of the new generation "
+        "(one INSERT … SELECT over the public records and their links), then every page reads it.",
+        "",
+        "| page | SQLite (ms) | PostgreSQL (ms) |",
         "| --- | ---: | ---: |",
-        *[f"| `{url}` | {cold:.1f} | {warm:.1f} |" for url, cold, warm in pages],
+        *[f"| `{url}` | {ms:.0f} | {pg_after[url]:.0f} |" for url, ms in sqlite["after_writes"]],
         "",
-        "## Page cache hit rate while an editor saves a draft once a second",
+        "## Page cache hit rate while an editor saves a draft once a second (SQLite)",
         "",
-        "The list pages above, a detail page and the home page, requested in turn for "
+        "The pages above, requested in turn for "
         f"{HIT_SECONDS} s each way (Django test client, cache on).",
         "",
         "| flushing | hit rate | requests |",
         "| --- | ---: | ---: |",
-        *[f"| {label} | {rate:.0%} | {requests:,} |" for label, rate, requests in hits],
+        *[f"| {label} | {rate:.0%} | {n:,} |" for label, rate, n in sqlite["hits"]],
         "",
-        "## CSV download memory (tracemalloc peak while streaming)",
+        "## CSV download memory (SQLite, tracemalloc peak while streaming)",
         "",
         "| download | rows | peak memory (MiB) | seconds |",
         "| --- | ---: | ---: | ---: |",
         *[
             f"| `{url}` | {rows:,} | {peak:.1f} | {secs:.1f} |"
-            for url, rows, peak, secs in downloads
+            for url, rows, peak, secs in sqlite["downloads"]
         ],
         "",
         f"## Requests per second over HTTP (wrk -t2 -c8, {seconds} s each)",
         "",
-        f"Our list: `{OURS}`; Datasette's table view of the same rows: `{DATASETTE}`.",
-        "",
-        "| server | requests/s | median latency | requests completed | errors |",
-        "| --- | ---: | ---: | ---: | --- |",
-        *[
-            f"| {label} | {rate:,.1f} | {p50} | {done:,} | {problems} |"
-            for label, rate, p50, done, problems in http
-        ],
+        "gunicorn with 2 workers; Datasette on the same SQLite file, on its table view of the "
+        "same rows (50 a page, newest first; a search is its `search_text__contains`).",
     ]
-    if http:
-        ours, datasette = http[0][1], http[-1][1]
+    for (page, table), rows in zip(EQUIVALENTS, http.values(), strict=True):
+        theirs = rows[-1][1]
         lines += [
             "",
-            f"Ratio, coop (cached) to Datasette: {ours / datasette:.1f}×; "
-            f"coop uncached to Datasette: {http[1][1] / datasette:.2f}×.",
+            f"`{page}` against Datasette's `{table}`",
+            "",
+            "| server | requests/s | vs Datasette | median latency | completed | errors |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
+            *[
+                f"| {label} | {rate:,.1f} | {rate / theirs:.1f}× | {p50} | {done:,} | {problems} |"
+                for label, rate, p50, done, problems in rows
+            ],
         ]
     return "\n".join(lines) + "\n"
 
@@ -316,18 +386,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--agreements", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--seconds", type=int, default=15, help="wrk duration per server")
+    parser.add_argument("--seconds", type=int, default=15, help="wrk duration per page")
     parser.add_argument("--output", default=str(ROOT / "docs" / "bench-public-site.md"))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.child:
+        child(options.child, options.agreements, options.repeat)
+        return
+    from bench.imports import fresh_postgresql
+
     DATA.mkdir(parents=True, exist_ok=True)
     database = DATA / f"public-{options.agreements}.sqlite3"
-    setup_django(database)
-    build(database, options.agreements)
-    pages = page_times(options.repeat)
-    hits = hit_rates(HIT_SECONDS)
-    downloads = download_memory()
-    http = http_comparison(database, options.seconds)
-    text = report(options.agreements, pages, downloads, http, options.seconds, hits)
+    postgresql = fresh_postgresql("coop_bench_public")
+    sqlite = run_child(f"sqlite:///{database}", options.agreements, options.repeat)
+    on_postgresql = run_child(postgresql, options.agreements, options.repeat)
+    http = http_comparison(database, postgresql, options.seconds)
+    text = report(options.agreements, sqlite, on_postgresql, http, options.seconds)
     Path(options.output).write_text(text)
     print(text)
 

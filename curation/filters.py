@@ -1,6 +1,7 @@
 """Public filters. The URL parameters are a contract: links to filtered lists are shared.
 
 q, country (repeatable), match (any|all), field, kind, year_min, year_max, sort, page.
+A search without a sort lists the records whose titles hold every word first (sort=relevance).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ SORTS = {
     "date": _("Oldest first"),
     "title": _("Title A–Z"),
     "-title": _("Title Z–A"),
+    "relevance": _("Best match first"),  # titles that hold every searched word, then the newest
 }
 
 
@@ -48,6 +50,12 @@ class RecordFilter(django_filters.FilterSet):
         choices=list(SORTS.items()), method="filter_sort", label=_("Sort"), empty_label=None
     )
 
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if data and data.get("q") and not data.get("sort"):  # say the order a search gives
+            choices = self.filters["sort"].extra["choices"]
+            choices.sort(key=lambda choice: choice[0] != "relevance")
+
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
 
@@ -70,6 +78,8 @@ class RecordFilter(django_filters.FilterSet):
         return queryset.between_years(None, value)
 
     def filter_sort(self, queryset, name, value):
+        if value == "relevance":
+            return queryset  # a search's own order; without one, the newest first
         key = self.queryset.model.DATE_FIELD if value.lstrip("-") == "date" else "title_en"
         descending = value.startswith("-")
         return queryset.order_by(f"-{key}" if descending else key, "reference")

@@ -1,5 +1,7 @@
 """Public search: the databases' own text indexes, accent-blind, word-order free, titles first."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -45,6 +47,20 @@ def test_title_matches_come_first_then_the_newest(client, three):
         "Protocol on training",
         "Agreement on nuclear energy",
     ]
+
+
+def first_sort_choice(client, **params) -> str:
+    """The sort the form shows: the first option of its select when none is chosen."""
+    page = client.get(LIST, params).content.decode()
+    select = page[page.index('name="sort"') :]
+    return re.search(r"<option[^>]*>([^<]+)</option>", select).group(1)
+
+
+def test_the_form_says_which_order_the_list_is_in(client, three):
+    assert first_sort_choice(client, q="nuclear") == "Best match first"
+    assert found(client, q="nuclear", sort="relevance") == found(client, q="nuclear")
+    assert first_sort_choice(client) == "Newest first"
+    assert first_sort_choice(client, q="nuclear", sort="date") != "Best match first"
 
 
 def test_words_in_any_order_without_accents_and_inside_words(client, three):
