@@ -333,6 +333,28 @@ def report(agreements, sqlite, postgresql, http, seconds) -> str:
             for url, cold, warm in sqlite["pages"]
         ],
         "",
+        "## Where the time goes",
+        "",
+        "Read off Django's query log at 100,000 agreements (`DJANGO_DEBUG=1`, one request at a "
+        "time); the rest of a page's time is Python: building the page's 50 records and "
+        "rendering the template.",
+        "",
+        "- **Home page**: three sums over the facet summary (counts by country and field, and "
+        "agreements per year and country for the chart: a few ms), the five latest verified "
+        "agreements and projects through the `(status, verified_at)` index, and drawing the "
+        "chart in Python.",
+        "- **Lists, facets and filters by one country, field, kind or years**: three sums over "
+        "the summary give every facet and the total for the paginator; the page's 50 records "
+        "come through the `(status, date_signed)` index (a country through its organizations' "
+        "links), then four prefetches (parties, organizations, fields, citations). No query "
+        "reads more than the page's records; most of the time is rendering.",
+        "- **Searches and several countries at once**: the summary cannot answer them, so the "
+        "facets count the matching records (one query per facet, plus the total). Search finds "
+        "its records through the trigram index (FTS5 or pg_trgm), so its cost grows with the "
+        "number of matches, not with the table: a word in a quarter of the records costs a "
+        "scan of that quarter's links for the country facet.",
+        "- **A record's page**: eight queries by primary key or reference, then the template.",
+        "",
         "## The first page after a write the public can see",
         "",
         "A verification, retraction or edit of a verified record bumps the publication "

@@ -9,9 +9,10 @@ cannot answer exactly (a search, several countries, a former state's code) count
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Sum
 
 from curation.models import (
@@ -58,14 +59,20 @@ def of_list(filterset) -> Facets:
 
 
 def of_all(model) -> Facets:
-    return of_list(_Unfiltered(model.objects.public()))
+    """The facets of every public record of model, with their total."""
+    everything = of_list(_Unfiltered(model.objects.public()))
+    if everything.total is None:
+        everything.total = model.objects.public().count()
+    return everything
 
 
 def per_year_and_country(model) -> list[tuple[str, str, int]]:
     """(year, country, records) of the dated public records, as for a chart over time."""
+    cells = _summary(model)
+    if cells is None:
+        return model.objects.public().year_country_counts()
     rows = (
-        _summary(model)
-        .filter(field=ANY_FIELD, year__gt="")
+        cells.filter(field=ANY_FIELD, year__gt="")
         .exclude(country=ANY_COUNTRY)
         .values("year", "country")
         .annotate(records=Sum("records"))
@@ -83,6 +90,9 @@ class _Unfiltered:
     def is_valid(self) -> bool:
         return True
 
+    def qs_without(self, *names: str):
+        return self.queryset
+
 
 def _summed(cells, column: str) -> dict:
     rows = cells.values(column).annotate(records=Sum("records")).order_by()
@@ -94,9 +104,10 @@ def _cells_for(model, chosen: dict):
     codes = chosen.get("country") or []
     if chosen.get("q") or len(codes) > 1 or (codes and _counted_apart(codes[0])):
         return None
-    return _summary(model).filter(
-        years_between("year", chosen.get("year_min"), chosen.get("year_max"))
-    )
+    cells = _summary(model)
+    if cells is None:
+        return None
+    return cells.filter(years_between("year", chosen.get("year_min"), chosen.get("year_max")))
 
 
 def _counted_apart(code: str) -> bool:
@@ -118,18 +129,38 @@ def _counted(filterset) -> Facets:
 
 
 def _summary(model):
-    """The FacetCount rows of model for the current generation, built first if need be."""
+    """The FacetCount rows of model for the current generation, built first if need be; None
+    if another write holds the database (SQLite): then this page counts the records."""
     name, generation = model._meta.model_name, Publication.current()
     if not FacetBuild.objects.filter(model=name, generation=generation).exists():
         try:
-            with transaction.atomic():
+            with _not_waiting_for_writers(), transaction.atomic():
                 FacetBuild.objects.create(model=name, generation=generation)
                 _build(model, generation)
                 FacetBuild.objects.filter(model=name, generation__lt=generation).delete()
                 FacetCount.objects.filter(model=name, generation__lt=generation).delete()
         except IntegrityError:
             pass  # another request has just built it
+        except OperationalError:
+            return None  # a long import is writing: readers never wait for it
     return FacetCount.objects.filter(model=name, generation=generation)
+
+
+@contextmanager
+def _not_waiting_for_writers():
+    """On SQLite, fail at once rather than wait (20 s) for the lock that a write holds."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        (waits,) = cursor.fetchone()
+        cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {int(waits)}")
 
 
 def _build(model, generation: int) -> None:

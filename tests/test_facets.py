@@ -140,3 +140,25 @@ def test_the_summary_is_built_once_a_generation_and_after_each_public_write(alic
     assert facets.of_all(Agreement).total == 1
     assert built() == {Publication.current()}, "older generations are deleted"
     assert set(FacetCount.objects.values_list("generation", flat=True)) == built()
+
+
+def test_a_page_that_cannot_build_the_summary_counts_the_records(client, alice, monkeypatch):
+    """While a long import holds SQLite's lock, a reader does not wait for it to build."""
+    from django.db import OperationalError
+
+    from tests.conftest import make_agreement, make_organization
+
+    agreement = make_agreement(alice, status=Status.VERIFIED, date_signed="2011")
+    agreement.party_links.create(organization=make_organization("Cuba", country="CU"))
+
+    def locked(*args):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(facets, "_build", locked)
+    response = client.get("/agreements/")
+    assert response.status_code == 200
+    assert ("CU", "Cuba", 1) in response.context["facets"]["country"]
+    assert response.context["paginator"].count == 1
+    home = client.get("/")
+    assert home.status_code == 200 and home.context["counts"]["agreements"] == 1
+    assert not FacetBuild.objects.exists()
