@@ -3,8 +3,9 @@
 They are read from FacetCount, a summary of the public records that is built once per
 publication generation: the counter that every write the public can see bumps in its own
 transaction (curation/models/publication.py). A page then sums a few hundred cells. The first
-page after a verification builds the summary, in one INSERT … SELECT. Filters that the summary
-cannot answer exactly (a search, several countries, a former state's code) count the records.
+page after a verification builds the summary, in one INSERT … SELECT. What the summary cannot
+answer exactly counts the records: every facet of a search, and the kinds and fields of several
+countries or of a former state's code.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from curation.models.records import years_between
 
 @dataclass
 class Facets:
-    total: int | None  # None: the paginator counts the records itself
+    total: int  # records in the list, for the paginator
     countries: dict[str, int]  # most records first
     kinds: dict[str, int]
     fields: dict[int, int]  # by FieldOfCooperation id
@@ -37,33 +38,36 @@ class Facets:
 
 def of_list(filterset) -> Facets:
     """Each facet counts the records that match every other valid filter of filterset."""
-    filterset.is_valid()  # cleans the form: invalid fields are left out, as in filterset.qs
-    chosen = filterset.form.cleaned_data if filterset.is_bound else {}
+    chosen = _chosen(filterset)
     cells = _cells_for(filterset.queryset.model, chosen)
     if cells is None:
         return _counted(filterset)
-    codes, slug, kind = chosen.get("country"), chosen.get("field"), chosen.get("kind")
-    country = codes[0] if codes else ANY_COUNTRY
+    codes, slug, kind = chosen.get("country") or [], chosen.get("field"), chosen.get("kind")
     field = ANY_FIELD
     if slug:
         field = FieldOfCooperation.objects.filter(slug=slug).values_list("pk", flat=True)[0]
-    kinds = _summed(cells.filter(country=country, field=field), "kind")
     of_kind = cells.filter(kind=kind) if kind else cells
     countries = _summed(of_kind.filter(field=field).exclude(country=ANY_COUNTRY), "country")
+    if len(codes) > 1 or (codes and _counted_apart(codes[0])):
+        # The summary holds one country a cell: a record of any of several countries, or of
+        # a former state's own code, is counted from the records.
+        without = filterset.qs_without
+        kinds, fields = without("kind").kind_counts(), without("field").field_counts()
+    else:
+        country = codes[0] if codes else ANY_COUNTRY
+        kinds = _summed(cells.filter(country=country, field=field), "kind")
+        fields = _summed(of_kind.filter(country=country).exclude(field=ANY_FIELD), "field")
     return Facets(
-        total=kinds.get(kind, 0) if kind else sum(kinds.values()),
+        total=_total(kinds, kind),
         countries=dict(sorted(countries.items(), key=lambda item: (-item[1], item[0]))),
         kinds=kinds,
-        fields=_summed(of_kind.filter(country=country).exclude(field=ANY_FIELD), "field"),
+        fields=fields,
     )
 
 
 def of_all(model) -> Facets:
     """The facets of every public record of model, with their total."""
-    everything = of_list(_Unfiltered(model.objects.public()))
-    if everything.total is None:
-        everything.total = model.objects.public().count()
-    return everything
+    return of_list(_Unfiltered(model.objects.public()))
 
 
 def per_year_and_country(model) -> list[tuple[str, str, int]]:
@@ -94,15 +98,21 @@ class _Unfiltered:
         return self.queryset
 
 
+def _chosen(filterset) -> dict:
+    """The filters' cleaned values: invalid fields are left out, as in filterset.qs."""
+    filterset.is_valid()
+    return filterset.form.cleaned_data if filterset.is_bound else {}
+
+
 def _summed(cells, column: str) -> dict:
     rows = cells.values(column).annotate(records=Sum("records")).order_by()
     return {row[column]: row["records"] for row in rows}
 
 
 def _cells_for(model, chosen: dict):
-    """The summary's cells within the chosen years, or None if it cannot answer exactly."""
-    codes = chosen.get("country") or []
-    if chosen.get("q") or len(codes) > 1 or (codes and _counted_apart(codes[0])):
+    """The summary's cells within the chosen years, or None for a search (which the summary
+    cannot answer) or if the summary cannot be built now."""
+    if chosen.get("q"):
         return None
     cells = _summary(model)
     if cells is None:
@@ -118,12 +128,18 @@ def _counted_apart(code: str) -> bool:
     )
 
 
+def _total(kinds: dict[str, int], chosen_kind: str | None) -> int:
+    """The list's total, from its kind facet: every record has one kind."""
+    return kinds.get(chosen_kind, 0) if chosen_kind else sum(kinds.values())
+
+
 def _counted(filterset) -> Facets:
     without = filterset.qs_without
+    kinds = without("kind").kind_counts()
     return Facets(
-        total=None,
+        total=_total(kinds, _chosen(filterset).get("kind")),
         countries=without("country", "match").country_counts(),
-        kinds=without("kind").kind_counts(),
+        kinds=kinds,
         fields=without("field").field_counts(),
     )
 

@@ -58,8 +58,7 @@ class PublicList(PublicRecordMixin, ListView):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
-        if self.facets.total is not None:
-            paginator.count = self.facets.total  # from the summary: no count of the records
+        paginator.count = self.facets.total  # from the facets: no count of the records
         return paginator
 
     def get(self, request, *args, **kwargs):
