@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_demo
-	$(PY) manage.py demo_accounts
+	$(PY) manage.py demo_accounts --port $(PORT)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # axe-core, for the browser tests' accessibility checks (npm registry).

@@ -118,3 +118,23 @@ def test_production_serves_static_files_over_https_only_with_hsts(tmp_path):
     redirect, hsts = result.stdout.strip().splitlines()
     assert redirect == "301 https://coop.example.org/static/curation/site.css"
     assert hsts.startswith("200 max-age=31536000")
+
+
+@pytest.mark.django_db
+def test_demo_accounts_print_logins_that_work_at_the_served_address(settings):
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("demo_accounts", "--port", "8017", stdout=out)
+    printed = out.getvalue()
+    assert "http://127.0.0.1:8017/admin/" in printed
+    for line in printed.splitlines()[1:]:
+        username, _, password, *_ = line.split()
+        assert get_user_model().objects.get(username=username).check_password(password)
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="known passwords"):
+        call_command("demo_accounts", stdout=StringIO())
