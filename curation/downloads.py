@@ -49,9 +49,15 @@ def citations_prefetch() -> Prefetch:
     return Prefetch("citations", queryset=sources)
 
 
+def links_prefetch(model) -> Prefetch:
+    """A record's party or participant links with their organizations, in one query."""
+    link_model = model._meta.get_field(model.LINKS).related_model
+    return Prefetch(model.LINKS, link_model.objects.select_related("organization"))
+
+
 def with_related(model, queryset):
-    """Records with the rows their pages and downloads show, prefetched."""
-    return queryset.prefetch_related(f"{model.LINKS}__organization", "fields", citations_prefetch())
+    """Records with the rows their pages show, prefetched."""
+    return queryset.prefetch_related(links_prefetch(model), "fields", citations_prefetch())
 
 
 def csv_headers(resource) -> list[str]:

@@ -21,6 +21,7 @@ from curation.filters import AgreementFilter, ProjectFilter
 from curation.models import (
     Agreement,
     AgreementRelation,
+    Citation,
     FieldOfCooperation,
     Organization,
     Project,
@@ -43,15 +44,15 @@ class PublicList(PublicRecordMixin, ListView):
     context_object_name = "records"
     template_name = "curation/record_list.html"
     filterset_class = None
+    # A row shows titles, date, organizations and the number of sources; these are not read.
+    UNLISTED = ["summary", "search_text", "internal_notes", "retraction_reason"]
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         self.notices: list[str] = []  # shown on the page itself, so cached pages stay correct
 
     def get_queryset(self):
-        self.filterset = self.filterset_class(
-            self.request.GET or None, queryset=super().get_queryset()
-        )
+        self.filterset = self.filterset_class(self.request.GET or None, queryset=self.records())
         self.notices += self.filterset.error_messages()
         self.facets = facets.of_list(self.filterset)
         return self.filterset.qs
@@ -74,6 +75,10 @@ class PublicList(PublicRecordMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def paginate_queryset(self, queryset, page_size):
+        # The page's rows read only what they show (a download reads whole records).
+        sources = Prefetch("citations", Citation.objects.only("source", "agreement", "project"))
+        links = downloads.links_prefetch(self.model)
+        queryset = queryset.defer(*self.UNLISTED).prefetch_related(links, sources)
         # A page number that is not one gets the first page and a message, not a 404.
         try:
             return super().paginate_queryset(queryset, page_size)
