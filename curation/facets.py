@@ -1,11 +1,12 @@
 """Facet counts of the public lists and the home page, without a scan of all records.
 
-They are read from FacetCount, a summary of the public records that is built once per
-publication generation: the counter that every write the public can see bumps in its own
-transaction (curation/models/publication.py). A page then sums a few hundred cells. The first
-page after a verification builds the summary, in one INSERT … SELECT. What the summary cannot
-answer exactly counts the records: every facet of a search, and the kinds and fields of several
-countries or of a former state's code.
+They are read from FacetCount, a summary of the public records as of one publication
+generation: the counter that every write the public can see bumps in its own transaction
+(curation/models/publication.py). A page then sums a few hundred cells. A verification or a
+retraction carries the summary over to its generation in its own transaction (carried_over);
+after any other public write, the next page builds it in one INSERT … SELECT. What the summary
+cannot answer exactly counts the records: every facet of a search, and the kinds and fields of
+several countries or of a former state's code.
 """
 
 from __future__ import annotations
@@ -181,10 +182,23 @@ def _not_waiting_for_writers():
 
 def _build(model, generation: int) -> None:
     """Count the public records in every cell, one INSERT … SELECT over records and links."""
+    cells, params = _cells_of(model, "status = %s", [Status.VERIFIED])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {FacetCount._meta.db_table} "
+            "(model, generation, country, field, kind, year, records) "
+            f"SELECT %s, %s, country, field, kind, year, records FROM ({cells}) counted",
+            [model._meta.model_name, generation, *params],
+        )
+
+
+def _cells_of(model, which: str, params: list) -> tuple[str, list]:
+    """SQL of (country, field, kind, year, records) for the records of model that which (a
+    condition on their table, with params) picks: each record counted once in every pair of
+    (one of its countries, or ANY_COUNTRY) and (one of its fields, or ANY_FIELD)."""
     link = model._meta.get_field(model.LINKS)
     through = model.fields.through
     names = {
-        "cells": FacetCount._meta.db_table,
         "records": model._meta.db_table,
         "date": model._meta.get_field(model.DATE_FIELD).column,
         "links": link.related_model._meta.db_table,
@@ -193,25 +207,87 @@ def _build(model, generation: int) -> None:
         "fields": through._meta.db_table,
         "field_record": through._meta.get_field(model._meta.model_name).column,
         "field": through._meta.get_field("fieldofcooperation").column,
+        "which": which,
     }
     # Countries as the country facet counts them: a former state as its successor's.
     sql = """
-        INSERT INTO {cells} (model, generation, country, field, kind, year, records)
-        SELECT %s, %s, c.code, f.field, r.kind, r.year, COUNT(*)
-        FROM (SELECT id, kind, SUBSTR({date}, 1, 4) AS year FROM {records} WHERE status = %s) r
+        SELECT c.code AS country, f.field AS field, r.kind AS kind, r.year AS year,
+            COUNT(*) AS records
+        FROM (SELECT id, kind, SUBSTR({date}, 1, 4) AS year FROM {records} WHERE {which}) r
         JOIN (
             SELECT DISTINCT l.{link_record} AS record,
                 CASE WHEN o.lineage_country = '' THEN o.country ELSE o.lineage_country END AS code
             FROM {links} l JOIN {organizations} o ON o.id = l.organization_id
-            WHERE o.lineage_country != '' OR o.country != ''
-            UNION ALL SELECT id, %s FROM {records}
+            WHERE (o.lineage_country != '' OR o.country != '')
+                AND l.{link_record} IN (SELECT id FROM {records} WHERE {which})
+            UNION ALL SELECT id, %s FROM {records} WHERE {which}
         ) c ON c.record = r.id
         JOIN (
             SELECT {field_record} AS record, {field} AS field FROM {fields}
-            UNION ALL SELECT id, %s FROM {records}
+            WHERE {field_record} IN (SELECT id FROM {records} WHERE {which})
+            UNION ALL SELECT id, %s FROM {records} WHERE {which}
         ) f ON f.record = r.id
         GROUP BY c.code, f.field, r.kind, r.year
     """.format(**names)
-    params = [model._meta.model_name, generation, Status.VERIFIED, ANY_COUNTRY, ANY_FIELD]
+    return sql, [*params, *params, ANY_COUNTRY, *params, *params, ANY_FIELD, *params]
+
+
+# A status change of more records than this is left to the next page's build.
+CARRIED_RECORDS = 2000
+
+
+@contextmanager
+def carried_over(model, pks):
+    """Around a write, in its transaction, that changes only the status of the records pks
+    of model (a verification, a retraction): the summary of the generation before it becomes
+    that of the generation after it, less the records it takes from the public and plus those
+    it adds, so that no page has to build it. Without a summary of the generation before,
+    the next page builds one, as after any other public write."""
+    pks = list(pks)
+    if not 0 < len(pks) <= CARRIED_RECORDS:
+        yield
+        return
+    before = Publication.locked_current()  # no other write commits until this one does
+    built = list(FacetBuild.objects.filter(generation=before).values_list("model", flat=True))
+    was_public = set(_public(model, pks))
+    yield
+    after = Publication.current()
+    if after == before or not built:
+        return
+    is_public = set(_public(model, pks))
+    for name in built:
+        counted = model if name == model._meta.model_name else None
+        _carry(name, before, after, counted, was_public - is_public, is_public - was_public)
+        FacetBuild.objects.create(model=name, generation=after)
+        # Pages that read the generation before a moment ago still find it.
+        FacetBuild.objects.filter(model=name, generation__lt=before).delete()
+        FacetCount.objects.filter(model=name, generation__lt=before).delete()
+
+
+def _public(model, pks) -> list:
+    return model.objects.filter(pk__in=pks, status=Status.VERIFIED).values_list("pk", flat=True)
+
+
+def _carry(name: str, before: int, after: int, model, removed: set, added: set) -> None:
+    """The cells of generation after: those of before, less removed's and plus added's."""
+    table = FacetCount._meta.db_table
+    parts = [
+        f"SELECT country, field, kind, year, records FROM {table} "
+        "WHERE model = %s AND generation = %s"
+    ]
+    params = [name, before]
+    for pks, sign in ((removed, "-"), (added, "")):
+        if model and pks:
+            cells, cell_params = _cells_of(
+                model, f"id IN ({', '.join(['%s'] * len(pks))})", list(pks)
+            )
+            parts.append(f"SELECT country, field, kind, year, {sign}records FROM ({cells}) c")
+            params += cell_params
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"INSERT INTO {table} (model, generation, country, field, kind, year, records) "
+            f"SELECT %s, %s, country, field, kind, year, SUM(records) FROM ("
+            f"{' UNION ALL '.join(parts)}) cells "
+            "GROUP BY country, field, kind, year HAVING SUM(records) > 0",
+            [name, after, *params],
+        )

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from curation import facets
 from curation.models import Record, Status
 
 
@@ -137,7 +138,8 @@ def verify_record(record: Record, *, by) -> None:
         record.status = Status.VERIFIED
         record.verified_by = by
         record.verified_at = timezone.now()
-        _save_with_reason(record, "Verified.", by, ["status", "verified_by", "verified_at"])
+        with facets.carried_over(type(record), [record.pk]):
+            _save_with_reason(record, "Verified.", by, ["status", "verified_by", "verified_at"])
 
 
 def verify_records(queryset, *, by) -> tuple[list, list[WorkflowRefused]]:
@@ -172,9 +174,10 @@ def verify_records(queryset, *, by) -> tuple[list, list[WorkflowRefused]]:
                 record.version += 1
             if done:
                 fields = ["status", "verified_by", "verified_at", "version"]
-                update_with_history(model, done, fields, by=by, reason="Verified.", when=now)
-                insert_m2m_history(model, [record.pk for record in done], since=now)
-                Publication.bump()
+                with facets.carried_over(model, [record.pk for record in done]):
+                    update_with_history(model, done, fields, by=by, reason="Verified.", when=now)
+                    insert_m2m_history(model, [record.pk for record in done], since=now)
+                    Publication.bump()
     finally:
         bulk_writes.reset(token)
     return done, refusals
@@ -206,7 +209,10 @@ def retract_record(record: Record, *, by, reason: str) -> None:
         raise WorkflowRefused(record, "it is already retracted.")
     record.status = Status.RETRACTED
     record.retraction_reason = reason.strip()
-    _save_with_reason(record, f"Retracted: {reason.strip()}", by, ["status", "retraction_reason"])
+    with transaction.atomic(), facets.carried_over(type(record), [record.pk]):
+        _save_with_reason(
+            record, f"Retracted: {reason.strip()}", by, ["status", "retraction_reason"]
+        )
 
 
 def reopen_record(record: Record, *, by) -> None:

@@ -6,7 +6,10 @@ answers, its counts must equal those counted from the records, and both totals t
 """
 
 from itertools import product
+from unittest.mock import patch
 
+import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
@@ -116,6 +119,71 @@ class FacetSummaryTest(TestCase):
             assert facets.per_year_and_country(model) == everything.year_country_counts()
 
 
+STATUS_CHANGES = st.lists(
+    st.tuples(st.lists(st.integers(0, 9), min_size=1, max_size=3), st.sampled_from(list(Status))),
+    min_size=1,
+    max_size=3,
+)
+
+
+def rebuilt(*args):
+    raise AssertionError("the summary was built again: it should have been carried over")
+
+
+class CarriedOverTest(TestCase):
+    @settings(
+        max_examples=25,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(st.lists(RECORD, min_size=1, max_size=10), STATUS_CHANGES)
+    def test_a_status_change_carries_the_summary_over_exactly(self, specs, changes):
+        build(specs)
+        Publication.bump()
+        for model in (Agreement, Project):
+            facets.of_all(model)  # builds this generation's summaries
+        with patch.object(facets, "_build", rebuilt):
+            for indexes, status in changes:
+                for model in (Agreement, Project):
+                    pks = list(model.objects.order_by("pk").values_list("pk", flat=True))
+                    if not pks:
+                        continue
+                    chosen = {pks[index % len(pks)] for index in indexes}
+                    with transaction.atomic(), facets.carried_over(model, chosen):
+                        model.objects.filter(pk__in=chosen).update(status=status)
+                        Publication.bump()
+                    for record_model, filters in product([Agreement, Project], FILTERS[::3]):
+                        carried = facets.of_list(filterset(record_model, filters))
+                        counted = facets._counted(filterset(record_model, filters))
+                        assert carried == counted, (record_model, filters)
+                    for record_model in (Agreement, Project):
+                        everything = record_model.objects.public().year_country_counts()
+                        assert facets.per_year_and_country(record_model) == everything
+
+
+@pytest.mark.django_db
+def test_verifying_and_retracting_carry_the_summary_to_the_next_generation(alice, rita):
+    from curation import services
+    from tests.conftest import make_agreement
+
+    agreement = make_agreement(alice, date_signed="2011")
+    others = [make_agreement(alice, date_signed="1999") for _ in range(2)]
+    assert facets.of_all(Agreement).total == 0  # builds the summary of this generation
+    with patch.object(facets, "_build", rebuilt):
+        services.verify_record(agreement, by=rita)
+        assert facets.of_all(Agreement).total == 1
+        verified, refused = services.verify_records(
+            Agreement.objects.filter(pk__in=[other.pk for other in others]), by=rita
+        )
+        assert len(verified) == 2 and not refused
+        assert facets.of_all(Agreement).kinds == {Agreement.Kind.INTERGOVERNMENTAL: 3}
+        services.retract_record(agreement, by=rita, reason="The source confused two agreements.")
+        assert facets.of_all(Agreement).total == 2
+    kept = set(FacetBuild.objects.values_list("generation", flat=True))
+    assert max(kept) == Publication.current() and len(kept) <= 4, "older ones are deleted"
+
+
 def test_the_summary_is_built_once_a_generation_and_after_each_public_write(alice, rita):
     from curation import services
     from tests.conftest import make_agreement
@@ -132,7 +200,10 @@ def test_the_summary_is_built_once_a_generation_and_after_each_public_write(alic
     assert built() == {generation}
     services.save_record(Agreement(title_en="A draft", kind="treaty"), by=alice)  # not public
     assert Publication.current() == generation and facets.of_all(Agreement).total == 0
-    services.verify_record(agreement, by=rita)
+    services.verify_record(agreement, by=rita)  # carried over to the next generation
+    assert facets.of_all(Agreement).total == 1
+    assert built() == {generation, Publication.current()}
+    Publication.bump()  # as a change to an organization does: the next page builds
     assert facets.of_all(Agreement).total == 1
     assert built() == {Publication.current()}, "older generations are deleted"
     assert set(FacetCount.objects.values_list("generation", flat=True)) == built()

@@ -26,6 +26,14 @@ class Publication(models.Model):
         return cls.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
 
     @classmethod
+    def locked_current(cls) -> int:
+        """The public generation, read in a transaction that no other write can then commit
+        before: its row is locked (PostgreSQL); SQLite's transactions here take the write lock
+        as they begin (settings: transaction_mode IMMEDIATE)."""
+        rows = cls.objects.select_for_update().filter(pk=1).values_list("generation", flat=True)
+        return rows.first() or 0
+
+    @classmethod
     def edits_so_far(cls) -> int:
         return cls.objects.filter(pk=1).values_list("edits", flat=True).first() or 0
 
