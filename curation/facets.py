@@ -12,6 +12,7 @@ several countries or of a former state's code.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -234,6 +235,8 @@ def _cells_of(model, which: str, params: list) -> tuple[str, list]:
 
 # A status change of more records than this is left to the next page's build.
 CARRIED_RECORDS = 2000
+# Inside carried_over: a step on one of its records leaves the carrying to it.
+_carrying = ContextVar("carrying", default=False)
 
 
 @contextmanager
@@ -242,26 +245,34 @@ def carried_over(model, pks):
     of model (a verification, a retraction): the summary of the generation before it becomes
     that of the generation after it, less the records it takes from the public and plus those
     it adds, so that no page has to build it. Without a summary of the generation before,
-    the next page builds one, as after any other public write."""
+    the next page builds one, as after any other public write. Nested in another, it does
+    nothing: the outer one carries its records once, however many steps ran inside."""
     pks = list(pks)
-    if not 0 < len(pks) <= CARRIED_RECORDS:
+    if _carrying.get():
         yield
         return
-    before = Publication.locked_current()  # no other write commits until this one does
-    built = list(FacetBuild.objects.filter(generation=before).values_list("model", flat=True))
-    was_public = set(_public(model, pks))
-    yield
-    after = Publication.current()
-    if after == before or not built:
-        return
-    is_public = set(_public(model, pks))
-    for name in built:
-        counted = model if name == model._meta.model_name else None
-        _carry(name, before, after, counted, was_public - is_public, is_public - was_public)
-        FacetBuild.objects.create(model=name, generation=after)
-        # Pages that read the generation before a moment ago still find it.
-        FacetBuild.objects.filter(model=name, generation__lt=before).delete()
-        FacetCount.objects.filter(model=name, generation__lt=before).delete()
+    token = _carrying.set(True)
+    try:
+        if not 0 < len(pks) <= CARRIED_RECORDS:
+            yield
+            return
+        before = Publication.locked_current()  # no other write commits until this one does
+        built = list(FacetBuild.objects.filter(generation=before).values_list("model", flat=True))
+        was_public = set(_public(model, pks))
+        yield
+        after = Publication.current()
+        if after == before or not built:
+            return
+        is_public = set(_public(model, pks))
+        for name in built:
+            counted = model if name == model._meta.model_name else None
+            _carry(name, before, after, counted, was_public - is_public, is_public - was_public)
+            FacetBuild.objects.create(model=name, generation=after)
+            # Pages that read the generation before a moment ago still find it.
+            FacetBuild.objects.filter(model=name, generation__lt=before).delete()
+            FacetCount.objects.filter(model=name, generation__lt=before).delete()
+    finally:
+        _carrying.reset(token)
 
 
 def _public(model, pks) -> list:

@@ -187,8 +187,9 @@ def apply_to_each(records, step, *, by, **arguments) -> tuple[list, list[Workflo
     """Run a workflow step on many records as one transaction: an interrupted batch (a crash,
     a killed process) leaves none of them changed. A refused record is skipped and reported.
     Returns the records done and the refusals."""
-    done, refusals = [], []
-    with transaction.atomic():
+    records, done, refusals = list(records), [], []
+    model = type(records[0]) if records else None
+    with transaction.atomic(), facets.carried_over(model, [record.pk for record in records]):
         for record in records:
             try:
                 with transaction.atomic():

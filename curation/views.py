@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -54,12 +55,16 @@ class PublicList(PublicRecordMixin, ListView):
     def get_queryset(self):
         self.filterset = self.filterset_class(self.request.GET or None, queryset=self.records())
         self.notices += self.filterset.error_messages()
-        self.facets = facets.of_list(self.filterset)
         return self.filterset.qs
+
+    @cached_property
+    def counts(self) -> facets.Facets:
+        """The list's facets and total: for its page, not for a download."""
+        return facets.of_list(self.filterset)
 
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
-        paginator.count = self.facets.total  # from the facets: no count of the records
+        paginator.count = self.counts.total  # from the facets: no count of the records
         return paginator
 
     def get(self, request, *args, **kwargs):
@@ -91,7 +96,7 @@ class PublicList(PublicRecordMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         names = dict(self.filterset.form.fields["country"].choices)
-        counts = self.facets
+        counts = self.counts
         context |= {
             "notices": self.notices,
             "filter": self.filterset,

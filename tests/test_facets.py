@@ -184,6 +184,30 @@ def test_verifying_and_retracting_carry_the_summary_to_the_next_generation(alice
     assert max(kept) == Publication.current() and len(kept) <= 4, "older ones are deleted"
 
 
+@pytest.mark.django_db
+def test_a_batch_of_steps_carries_the_summary_once(alice, rita):
+    """The admin's Retract action runs retract_record on each selected record: the summary is
+    carried over once for the batch, not copied once a record."""
+    from curation import services
+    from tests.conftest import make_agreement
+
+    batch = [make_agreement(alice, status=Status.VERIFIED) for _ in range(3)]
+    assert facets.of_all(Agreement).total == 3
+    with (
+        patch.object(facets, "_build", rebuilt),
+        patch.object(facets, "_carry", wraps=facets._carry) as carried,
+    ):
+        done, refused = services.apply_to_each(
+            Agreement.objects.filter(pk__in=[record.pk for record in batch]),
+            services.retract_record,
+            by=rita,
+            reason="Reported twice.",
+        )
+        assert len(done) == 3 and not refused
+        assert facets.of_all(Agreement).total == 0
+    assert carried.call_count == 1
+
+
 def test_the_summary_is_built_once_a_generation_and_after_each_public_write(alice, rita):
     from curation import services
     from tests.conftest import make_agreement
