@@ -129,18 +129,22 @@ def preview_and_confirm(data: bytes, action: str) -> dict:
     dry = AgreementResource().import_data(
         CSV().create_dataset(upload.read()), dry_run=True, user=editor, batch=batch
     )
-    confirming = time.perf_counter()  # the admin's preview and confirm are separate requests
+    confirming = time.perf_counter()
+    # The admin's preview and confirm are separate requests: the preview's result is gone by
+    # the time confirm runs, so it is not held here either (it held 470 MiB at 100k updates).
+    previewed = dry.totals[action]
+    del dry
     kept = bytes(upload.batch().checked_plan)
     real = AgreementResource().import_data(
         CSV().create_dataset(upload.read()), dry_run=False, user=editor, batch=upload.batch()
     )
     done = time.perf_counter()
     importing.apply = apply
-    assert dry.totals[action] == real.totals[action] == len(real.plan.rows), real.totals
+    assert previewed == real.totals[action] == len(real.plan.rows), real.totals
     assert real.written and not real.has_errors(), real.problems
     assert kept, "confirm had no kept plan: it checked the sheet again"
     return {
-        "rows": dry.totals[action],
+        "rows": previewed,
         "preview": confirming - started,
         "confirm": done - confirming,
         "write_lock": writes[0],

@@ -346,6 +346,22 @@ def test_a_kept_plan_that_was_tampered_with_is_never_unpickled(client, seed, ali
     assert unpickled == []
 
 
+def test_a_plan_kept_uncompressed_by_an_earlier_version_is_checked_again(
+    client, seed, alice, monkeypatch
+):
+    client.force_login(alice)
+    preview = upload(client, HEADER + "Older deal,Contract,2022-05,Vietnam (signatory)\n")
+    rows = importing.kept(RESOURCES[Agreement], ImportBatch.objects.get().checked_plan).rows
+    older = pickle.dumps(rows)  # as the plan was kept before it was compressed: signed, plain
+    ImportBatch.objects.update(checked_plan=importing._signature(older) + older)
+    checked = []
+    original = importing.plan
+    monkeypatch.setattr(importing, "plan", lambda *args: checked.append(1) or original(*args))
+    assert "1 new" in confirm(client, confirm_data(preview))
+    assert checked == [1]
+    assert Agreement.objects.filter(title_en="Older deal").count() == 1
+
+
 def test_a_ticked_organization_with_a_bad_country_or_kind_is_refused_with_a_message(
     client, seed, alice
 ):

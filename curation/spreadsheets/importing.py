@@ -12,6 +12,7 @@ import gc
 import logging
 import pickle
 import unicodedata
+import zlib
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -413,7 +414,7 @@ def confirmed_plan(resource, dataset, batch: ImportBatch | None = None) -> Impor
     the dataset (the batch's file). The records it updates are checked again inside apply()'s
     transaction."""
     if batch is not None and batch.checked_at_generation == Publication.edits_so_far():
-        kept_plan = kept(resource, bytes(batch.checked_plan))
+        kept_plan = kept(resource, batch.checked_plan)
         if kept_plan is not None:
             return kept_plan
     return plan(resource, Table.of(dataset), batch.approved_names() if batch else ())
@@ -421,18 +422,37 @@ def confirmed_plan(resource, dataset, batch: ImportBatch | None = None) -> Impor
 
 def keep(import_plan: ImportPlan) -> bytes:
     """An applicable plan as the confirm step can reuse it, instead of reading and checking
-    the sheet a second time. Signed with SECRET_KEY: kept() loads only this server's pickles."""
-    data = pickle.dumps(import_plan.rows, protocol=pickle.HIGHEST_PROTOCOL)
+    the sheet a second time. Signed with SECRET_KEY: kept() loads only this server's pickles.
+    Compressed as it is pickled: 8 MB instead of 60 for 100,000 changed rows, which the
+    database driver copies on the way in and again on the way out."""
+    compressed = _Compressed()
+    pickle.dump(import_plan.rows, compressed, protocol=pickle.HIGHEST_PROTOCOL)
+    data = compressed.getvalue()
     return _signature(data) + data
 
 
-def kept(resource, blob: bytes) -> ImportPlan | None:
-    """The plan keep() wrote, or None if there is none or it cannot be trusted or read."""
+class _Compressed:
+    """A file for pickle.dump that compresses what is written to it as it comes."""
+
+    def __init__(self):
+        self.compressor, self.pieces = zlib.compressobj(1), []
+
+    def write(self, data) -> None:
+        self.pieces.append(self.compressor.compress(data))
+
+    def getvalue(self) -> bytes:
+        return b"".join([*self.pieces, self.compressor.flush()])
+
+
+def kept(resource, blob) -> ImportPlan | None:
+    """The plan keep() wrote (bytes, or a database's memoryview of them), or None if there is
+    none or it cannot be trusted or read."""
+    blob = memoryview(blob)
     signature, data = blob[:32], blob[32:]
-    if not data or not constant_time_compare(signature, _signature(data)):
+    if not data or not constant_time_compare(bytes(signature), _signature(data)):
         return None
     try:
-        rows = pickle.loads(data)
+        rows = pickle.loads(zlib.decompress(data))
     except Exception:  # kept by an earlier version of this code: check the sheet again
         log.warning("An import plan kept by an earlier version could not be read")
         return None
