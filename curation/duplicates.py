@@ -59,6 +59,12 @@ def months_of(date: str) -> tuple[int, int] | None:
     return month, month
 
 
+def years_near(year: int) -> range:
+    """The years of the dates that may be within a year of one in year: 12 months or less
+    apart reaches at most into the year before or the year after."""
+    return range(year - 1, year + 2)
+
+
 class Register:
     """The recorded agreements whose parties are among those of the drafts to check."""
 
@@ -108,8 +114,7 @@ class Register:
             return []
         by_year = self.by_parties[draft.parties]
         year = draft.year()
-        # a date is within a year of another only if their years are at most two apart
-        years = list(by_year) if year is None else [None, *range(year - 2, year + 3)]
+        years = list(by_year) if year is None else [None, *years_near(year)]
         return [
             known
             for y in years

@@ -183,13 +183,17 @@ def _not_waiting_for_writers():
 
 def _build(model, generation: int) -> None:
     """Count the public records in every cell, one INSERT … SELECT over records and links."""
-    cells, params = _cells_of(model, "status = %s", [Status.VERIFIED])
+    _insert_cells(model._meta.model_name, generation, model, "status = %s", [Status.VERIFIED])
+
+
+def _insert_cells(name: str, generation: int, model, which: str, params: list) -> None:
+    cells, params = _cells_of(model, which, params)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {FacetCount._meta.db_table} "
             "(model, generation, country, field, kind, year, records) "
             f"SELECT %s, %s, country, field, kind, year, records FROM ({cells}) counted",
-            [model._meta.model_name, generation, *params],
+            [name, generation, *params],
         )
 
 
@@ -233,7 +237,7 @@ def _cells_of(model, which: str, params: list) -> tuple[str, list]:
     return sql, [*params, *params, ANY_COUNTRY, *params, *params, ANY_FIELD, *params]
 
 
-# A status change of more records than this is left to the next page's build.
+# A write to more records than this is left to the next page's build.
 CARRIED_RECORDS = 2000
 # Inside carried_over: a step on one of its records leaves the carrying to it.
 _carrying = ContextVar("carrying", default=False)
@@ -241,12 +245,14 @@ _carrying = ContextVar("carrying", default=False)
 
 @contextmanager
 def carried_over(model, pks):
-    """Around a write, in its transaction, that changes only the status of the records pks
-    of model (a verification, a retraction): the summary of the generation before it becomes
-    that of the generation after it, less the records it takes from the public and plus those
-    it adds, so that no page has to build it. Without a summary of the generation before,
-    the next page builds one, as after any other public write. Nested in another, it does
-    nothing: the outer one carries its records once, however many steps ran inside."""
+    """Around a write, in its transaction, that changes what the public sees of the records
+    pks of model and of nothing else (a verification, a retraction, an edit that sends a
+    verified record back to review): the summary of the generation before it becomes that of
+    the generation after it, less the cells of those records as they were public before it
+    and plus their cells as they are public after it, so that no page has to build it.
+    Without a summary of the generation before, the next page builds one, as after any other
+    public write. Nested in another, it does nothing: the outer one carries its records once,
+    however many steps ran inside."""
     pks = list(pks)
     if _carrying.get():
         yield
@@ -258,41 +264,63 @@ def carried_over(model, pks):
             return
         before = Publication.locked_current()  # no other write commits until this one does
         built = list(FacetBuild.objects.filter(generation=before).values_list("model", flat=True))
-        was_public = set(_public(model, pks))
+        set_aside = model._meta.model_name in built and _set_aside(
+            model, before, _public(model, pks)
+        )
         yield
         after = Publication.current()
-        if after == before or not built:
-            return
-        is_public = set(_public(model, pks))
-        for name in built:
-            counted = model if name == model._meta.model_name else None
-            _carry(name, before, after, counted, was_public - is_public, is_public - was_public)
-            FacetBuild.objects.create(model=name, generation=after)
-            # Pages that read the generation before a moment ago still find it.
-            FacetBuild.objects.filter(model=name, generation__lt=before).delete()
-            FacetCount.objects.filter(model=name, generation__lt=before).delete()
+        if after != before and built:
+            public = _public(model, pks)
+            for name in built:
+                counted = model if name == model._meta.model_name else None
+                _carry(name, before, after, counted, public)
+                FacetBuild.objects.create(model=name, generation=after)
+                # Pages that read the generation before a moment ago still find it.
+                FacetBuild.objects.filter(model=name, generation__lt=before).delete()
+                FacetCount.objects.filter(model=name, generation__lt=before).delete()
+        if set_aside:
+            FacetCount.objects.filter(model=_SET_ASIDE + model._meta.model_name).delete()
     finally:
         _carrying.reset(token)
 
 
+# The cells of the records a write changes, as they were before it, are kept under this
+# prefix to the model's name until the write's transaction carries the summary over: no
+# reader looks for them, and no other transaction sees them.
+_SET_ASIDE = "-"
+
+
+def _set_aside(model, generation: int, pks: list) -> bool:
+    if not pks:
+        return False
+    which = f"id IN ({', '.join(['%s'] * len(pks))})"
+    _insert_cells(_SET_ASIDE + model._meta.model_name, generation, model, which, pks)
+    return True
+
+
 def _public(model, pks) -> list:
-    return model.objects.filter(pk__in=pks, status=Status.VERIFIED).values_list("pk", flat=True)
+    return list(
+        model.objects.filter(pk__in=pks, status=Status.VERIFIED).values_list("pk", flat=True)
+    )
 
 
-def _carry(name: str, before: int, after: int, model, removed: set, added: set) -> None:
-    """The cells of generation after: those of before, less removed's and plus added's."""
+def _carry(name: str, before: int, after: int, model, public: list) -> None:
+    """The cells of generation after: those of before, less the cells set aside for model
+    (its records as they were) and plus the cells of public (those records as they are)."""
     table = FacetCount._meta.db_table
     parts = [
         f"SELECT country, field, kind, year, records FROM {table} "
         "WHERE model = %s AND generation = %s"
     ]
     params = [name, before]
-    for pks, sign in ((removed, "-"), (added, "")):
-        if model and pks:
+    if model:
+        parts.append(f"SELECT country, field, kind, year, -records FROM {table} WHERE model = %s")
+        params.append(_SET_ASIDE + name)
+        if public:
             cells, cell_params = _cells_of(
-                model, f"id IN ({', '.join(['%s'] * len(pks))})", list(pks)
+                model, f"id IN ({', '.join(['%s'] * len(public))})", list(public)
             )
-            parts.append(f"SELECT country, field, kind, year, {sign}records FROM ({cells}) c")
+            parts.append(f"SELECT country, field, kind, year, records FROM ({cells}) c")
             params += cell_params
     with connection.cursor() as cursor:
         cursor.execute(

@@ -2,8 +2,11 @@
 the admin's form and in an import's preview; the check is measured on a labelled set."""
 
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.duplicates import labelled_pairs, precision_recall
+from curation import duplicates
 from curation.models import Agreement, Organization
 from tests.spreadsheets import confirm, confirm_data, upload
 from tests.test_admin_workflow import agreement_form
@@ -97,3 +100,19 @@ def test_the_check_reads_a_few_queries_however_many_rows(seed, django_assert_max
         preview(1)
     with django_assert_max_num_queries(len(few.captured_queries)):
         preview(40)
+
+
+partial_dates = st.builds(
+    lambda year, month, with_month: f"{year}-{month:02d}" if with_month else str(year),
+    st.integers(1900, 2100),
+    st.integers(1, 12),
+    st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(partial_dates, partial_dates)
+def test_the_years_compared_hold_every_date_within_a_year(first, second):
+    a, b = (duplicates.Sketch("t", "", date, frozenset()) for date in (first, second))
+    if duplicates.dates_near(a, b):
+        assert b.year() in duplicates.years_near(a.year())

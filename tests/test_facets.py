@@ -29,14 +29,17 @@ from curation.models import (
 )
 from curation.roles import EDITORS
 
+CONTENT = {  # what an edit may change
+    "kind": st.integers(0, 1),
+    "date": st.sampled_from(["", "1999", "2000-05", "2004-02-03", "2011"]),
+    "organizations": st.lists(st.integers(0, 4), max_size=3, unique=True),
+    "fields": st.lists(st.integers(0, 1), max_size=2, unique=True),
+}
 RECORD = st.fixed_dictionaries(
     {
         "model": st.sampled_from([Agreement, Project]),
         "status": st.sampled_from(list(Status)),
-        "kind": st.integers(0, 1),
-        "date": st.sampled_from(["", "1999", "2000-05", "2004-02-03", "2011"]),
-        "organizations": st.lists(st.integers(0, 4), max_size=3, unique=True),
-        "fields": st.lists(st.integers(0, 1), max_size=2, unique=True),
+        **CONTENT,
     }
 )
 FILTERS = [
@@ -119,11 +122,33 @@ class FacetSummaryTest(TestCase):
             assert facets.per_year_and_country(model) == everything.year_country_counts()
 
 
-STATUS_CHANGES = st.lists(
-    st.tuples(st.lists(st.integers(0, 9), min_size=1, max_size=3), st.sampled_from(list(Status))),
+EDITS = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(CONTENT),
+)
+CHANGES = st.lists(
+    st.tuples(
+        st.lists(st.integers(0, 9), min_size=1, max_size=3),
+        st.sampled_from(list(Status)),
+        EDITS,
+    ),
     min_size=1,
     max_size=3,
 )
+
+
+def edit(model, pks, content: dict) -> None:
+    """Give the records pks the content of a RECORD: kind, date, organizations, fields."""
+    organizations = list(Organization.objects.order_by("pk"))
+    fields = list(FieldOfCooperation.objects.filter(slug__startswith="facet-").order_by("pk"))
+    model.objects.filter(pk__in=pks).update(
+        kind=model.Kind.values[content["kind"]], **{model.DATE_FIELD: content["date"]}
+    )
+    for record in model.objects.filter(pk__in=pks):
+        getattr(record, model.LINKS).all().delete()
+        for index in content["organizations"]:
+            getattr(record, model.LINKS).create(organization=organizations[index])
+        record.fields.set([fields[index] for index in content["fields"]])
 
 
 def rebuilt(*args):
@@ -137,14 +162,14 @@ class CarriedOverTest(TestCase):
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
-    @given(st.lists(RECORD, min_size=1, max_size=10), STATUS_CHANGES)
-    def test_a_status_change_carries_the_summary_over_exactly(self, specs, changes):
+    @given(st.lists(RECORD, min_size=1, max_size=10), CHANGES)
+    def test_a_change_of_status_or_content_carries_the_summary_over_exactly(self, specs, changes):
         build(specs)
         Publication.bump()
         for model in (Agreement, Project):
             facets.of_all(model)  # builds this generation's summaries
         with patch.object(facets, "_build", rebuilt):
-            for indexes, status in changes:
+            for indexes, status, content in changes:
                 for model in (Agreement, Project):
                     pks = list(model.objects.order_by("pk").values_list("pk", flat=True))
                     if not pks:
@@ -152,6 +177,8 @@ class CarriedOverTest(TestCase):
                     chosen = {pks[index % len(pks)] for index in indexes}
                     with transaction.atomic(), facets.carried_over(model, chosen):
                         model.objects.filter(pk__in=chosen).update(status=status)
+                        if content:
+                            edit(model, chosen, content)
                         Publication.bump()
                     for record_model, filters in product([Agreement, Project], FILTERS[::3]):
                         carried = facets.of_list(filterset(record_model, filters))
@@ -206,6 +233,41 @@ def test_a_batch_of_steps_carries_the_summary_once(alice, rita):
         assert len(done) == 3 and not refused
         assert facets.of_all(Agreement).total == 0
     assert carried.call_count == 1
+
+
+def test_an_admin_edit_of_a_verified_record_carries_the_summary_without_a_rebuild(
+    client, alice, rita, eve
+):
+    """An edit of kind, date and party sends a verified record back to review: the summary
+    loses its cells as they were before the edit, not as the edit left them."""
+    from django.urls import reverse
+
+    from tests.conftest import make_agreement, make_organization
+    from tests.test_admin_workflow import agreement_with_inlines_form
+
+    agreement = make_agreement(alice, status=Status.VERIFIED, date_signed="1999")
+    make_agreement(alice, status=Status.VERIFIED, date_signed="2011")
+    elsewhere = make_organization("Elsewhere", country="FR")
+    assert facets.of_all(Agreement).total == 2  # builds the summary of this generation
+    form = agreement_with_inlines_form(
+        agreement,
+        kind=Agreement.Kind.MOU,
+        date_signed="2020",
+        **{"party_links-0-organization": elsewhere.pk},
+    )
+    client.force_login(eve)
+    with patch.object(facets, "_build", rebuilt):
+        url = reverse("admin:curation_agreement_change", args=[agreement.pk])
+        assert client.post(url, form).status_code == 302
+        agreement.refresh_from_db()
+        assert agreement.status == Status.IN_REVIEW and agreement.date_signed == "2020"
+        everything = facets.of_all(Agreement)
+        assert everything == facets._counted(facets._Unfiltered(Agreement.objects.public()))
+        assert everything.total == 1 and everything.kinds == {Agreement.Kind.INTERGOVERNMENTAL: 1}
+        assert facets.per_year_and_country(Agreement) == (
+            Agreement.objects.public().year_country_counts()
+        )
+    assert not FacetCount.objects.filter(model__startswith="-").exists(), "nothing left aside"
 
 
 def test_the_summary_is_built_once_a_generation_and_after_each_public_write(alice, rita):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import unquote
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
@@ -13,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from curation import duplicates, services
+from curation import duplicates, facets, services
 from curation.admin.filters import CountryFilter, FieldFilter, YearFilter
 from curation.admin.history import LabelledHistoryAdmin
 from curation.admin.locking import VersionCheckedAdminMixin, VersionCheckedForm
@@ -279,6 +281,18 @@ class RecordAdmin(
             self.warn_unfound_quotes(request, record)
         extra_context = {**(extra_context or {}), "can_verify": self.has_verify_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A saved edit, with its parties, fields and citations, carries the public facet
+        summary over in its own transaction (curation/facets.py): an edit that takes a
+        verified record off the public site leaves no rebuild to the next reader."""
+        record = (
+            object_id and request.method == "POST" and self.get_object(request, unquote(object_id))
+        )
+        if not record:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(), facets.carried_over(self.model, [record.pk]):
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_view_on_site_url(self, obj=None):
         """A record not yet public opens as the staff preview of its page, not a 404."""
