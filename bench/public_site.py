@@ -414,10 +414,12 @@ def report(agreements, sqlite, postgresql, http, seconds) -> str:
         "Every write the public can see starts a new publication generation. A retraction or "
         "verification carries the facet summary over to it in its own transaction (the cells "
         "of the generation before, less the record's cells as they were before the write and "
-        "plus its cells as it is after it). So does an edit of a verified record, which sends "
-        "it back to review (the admin's change form wraps its save in the same carry). After "
-        "any other public write (a change to an organization, an import) the next list or "
-        "home page builds it (one INSERT … SELECT over the public records and their links).",
+        "plus its cells as it is after it). So do an edit of a verified record, which sends "
+        "it back to review (the admin's change form wraps its save in the same carry), and an "
+        "import that updates verified agreements or projects. After any other public write (a "
+        "change to an organization or the vocabulary, an import of organizations, sources or "
+        "citations) the next list or home page builds it (one INSERT … SELECT over the public "
+        "records and their links).",
         "",
         "| write | SQLite: write (ms) | then `/` | then `/agreements/` "
         "| PostgreSQL: write (ms) | then `/` | then `/agreements/` |",

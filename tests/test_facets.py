@@ -270,6 +270,32 @@ def test_an_admin_edit_of_a_verified_record_carries_the_summary_without_a_rebuil
     assert not FacetCount.objects.filter(model__startswith="-").exists(), "nothing left aside"
 
 
+def test_an_import_that_changes_verified_records_carries_the_summary(seed, alice):
+    """The import's rows change the kind and date of two verified agreements, which go back
+    to review: the summary loses their cells as they were, without a rebuild."""
+    import tablib
+
+    from curation.resources import AgreementResource
+
+    chosen = list(Agreement.objects.public().order_by("pk").values_list("pk", flat=True)[:2])
+    assert len(chosen) == 2
+    exported = AgreementResource().export(Agreement.objects.filter(pk__in=chosen)).dict
+    for row in exported:
+        row |= {"kind": "Action plan", "date_signed": "1987"}
+    sheet = tablib.Dataset(*[tuple(row.values()) for row in exported], headers=list(exported[0]))
+    before = facets.of_all(Agreement)  # builds the summary of this generation
+    with patch.object(facets, "_build", rebuilt):
+        result = AgreementResource().import_data(sheet, dry_run=False, user=alice)
+        assert result.totals["update"] == 2 and not result.has_errors()
+        assert not Agreement.objects.filter(pk__in=chosen).public().exists()
+        after = facets.of_all(Agreement)
+        assert after == facets._counted(facets._Unfiltered(Agreement.objects.public()))
+        assert after.total == before.total - 2
+        assert facets.per_year_and_country(Agreement) == (
+            Agreement.objects.public().year_country_counts()
+        )
+
+
 def test_the_summary_is_built_once_a_generation_and_after_each_public_write(alice, rita):
     from curation import services
     from tests.conftest import make_agreement

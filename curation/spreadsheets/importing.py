@@ -14,7 +14,7 @@ import pickle
 import unicodedata
 import zlib
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -26,7 +26,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from curation import duplicates
+from curation import duplicates, facets
 from curation.cells import restore
 from curation.models import (
     Agreement,
@@ -632,7 +632,7 @@ def apply(import_plan: ImportPlan, *, by, filename: str, new_organizations=None)
     reason = f"Imported from {filename}"
     token = bulk_writes.set(True)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _summary_carried_over(import_plan):
             _refuse_if_saved_since_checked(import_plan)
             public = _seen_by_public(import_plan)  # before the writers change statuses
             import_plan.created_organizations = _create_approved_organizations(
@@ -652,6 +652,20 @@ def apply(import_plan: ImportPlan, *, by, filename: str, new_organizations=None)
         counts["unchanged"],
     )
     return counts
+
+
+def _summary_carried_over(import_plan: ImportPlan):
+    """An import of agreements or projects changes the public facets only through the
+    verified records it updates, which go back to review: the summary is carried over for
+    them in the import's transaction (curation/facets.py), so the next reader does not
+    rebuild it. Any other import leaves that to the next page."""
+    model = import_plan.resource.model
+    if model not in (Agreement, Project):
+        return nullcontext()
+    updated = _rows(import_plan, "update")
+    return facets.carried_over(
+        model, [row.obj.pk for row in updated if row.obj.status == Status.VERIFIED]
+    )
 
 
 def _seen_by_public(import_plan: ImportPlan) -> bool:
