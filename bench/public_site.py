@@ -110,11 +110,17 @@ def page_times(repeat: int) -> list[tuple[str, float, float]]:
     return rows
 
 
+def toggled(text: str, suffix: str) -> str:
+    """text with suffix added, or taken off if it has it: a change at every call."""
+    return text.removesuffix(suffix) if text.endswith(suffix) else text + suffix
+
+
 def after_public_writes(repeat: int) -> list[tuple[str, float, float, float]]:
     """Public writes and the first pages after them: (write, its ms, then / ms, /agreements/ ms).
     A retraction, a verification or an edit of a verified record carries the facet summary
     over in its own transaction; any other public write (here a bare bump, as an
     organization's edit makes) leaves the build to the next page."""
+    import tablib
     from django.conf import settings
     from django.db import transaction
     from django.test import Client
@@ -122,6 +128,7 @@ def after_public_writes(repeat: int) -> list[tuple[str, float, float, float]]:
     from curation import facets, services
     from curation.accounts import ensure_user
     from curation.models import Agreement, Publication
+    from curation.resources import AgreementResource
     from curation.roles import EDITORS, REVIEWERS
 
     settings.PUBLIC_CACHE_SECONDS = 0
@@ -139,27 +146,37 @@ def after_public_writes(repeat: int) -> list[tuple[str, float, float, float]]:
         services.verify_record(record, by=reviewer)
 
     def edit():  # as the admin's change form saves it (RecordAdmin.changeform_view)
-        record.title_en = record.title_en.removesuffix(" (edited)") + " (edited)"
+        record.title_en = toggled(record.title_en, " (edited)")
         with transaction.atomic(), facets.carried_over(Agreement, [record.pk]):
             services.save_record(record, by=editor)
+
+    def imported():  # a one-row sheet that changes the record's title
+        (row,) = AgreementResource().export(Agreement.objects.filter(pk=record.pk)).dict
+        row["title_en"] = toggled(row["title_en"], " (imported)")
+        sheet = tablib.Dataset(tuple(row.values()), headers=list(row))
+        result = AgreementResource().import_data(sheet, dry_run=False, user=editor)
+        assert result.totals["update"] == 1 and not result.has_errors(), result.totals
 
     rows = []
     for label, write in (
         ("a retraction (summary carried over)", retract),
         ("a verification (summary carried over)", verify),
         ("an edit of a verified record, back to review (summary carried over)", edit),
+        ("an import that updates a verified record (summary carried over)", imported),
         ("another public write (summary built by the next page)", Publication.bump),
     ):
         times = {"write": [], "/": [], "/agreements/": []}
         for _ in range(repeat):
             record.refresh_from_db()
-            if write in (retract, edit) and record.status != "verified":
+            if write in (retract, edit, imported) and record.status != "verified":
                 verify()
             elif write is verify and record.status == "verified":
                 retract()
+            generation = Publication.current()
             started = time.perf_counter()
             write()
             times["write"].append(time.perf_counter() - started)
+            assert Publication.current() > generation, f"{label}: not a public write"
             for url in ("/", "/agreements/"):
                 started = time.perf_counter()
                 assert client.get(url).status_code == 200
