@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from urllib.parse import quote
 
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 
 from curation.cells import neutralise
 from curation.dates import PartialDate
-from curation.models import Agreement, Citation, Organization, Project, Record
+from curation.models import Agreement, Citation, Organization, Project, Source
 from curation.resources import RESOURCES, record_chunks
 from curation.roles import verifier_roles
 from curation.spreadsheets.formats import CSV
@@ -27,15 +30,7 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; ch
 PRIVATE_COLUMNS = {"status", "relations", "version"}  # version counts unpublished saves too
 
 
-# A record's columns that no download shows: left unread (the search text is the longest).
-UNREAD = [
-    "search_text",
-    "search_title",
-    "internal_notes",
-    "retraction_reason",
-    "created_at",
-    "updated_at",
-]
+URL_SAFE = "!$&'()*+,;=/~:@"  # as reverse() leaves them in a path
 
 # Appended to the curators' columns; "found" says, quote by quote, whether it is in its source.
 EVIDENCE_COLUMNS = ["sources", "quotes", "found", "verified_at", "verified_by"]
@@ -64,63 +59,55 @@ def csv_headers(resource) -> list[str]:
     return [h for h in resource.headers if h not in PRIVATE_COLUMNS] + EVIDENCE_COLUMNS
 
 
+@lru_cache(maxsize=4096)  # the same dates recur record after record
+def _precision(value: str) -> str:
+    return PartialDate.parse(value).precision
+
+
 def dated(value: str) -> dict | None:
-    if not value:
-        return None
-    return {"value": value, "precision": PartialDate.parse(value).precision}
+    return {"value": value, "precision": _precision(value)} if value else None
 
 
-def related_of(model, pks: list[int]) -> dict[int, dict[str, list]]:
+def related_of(model, pks: Iterable[int]) -> dict[int, dict[str, list]]:
     """What the JSON download shows beside each of these records (fields, organizations,
-    citations and, for projects, the public agreements they implement), in one query each."""
+    citations and, for projects, the public agreements they implement), in one query each,
+    plus one for the organizations and one for the sources they name: each of those is read
+    and built once, however many records name it."""
     related = {
         pk: {"fields": [], "organizations": [], "citations": [], "agreements": []} for pk in pks
     }
+    pks = related.keys()  # see Among: not walked item by item
     owner = f"{model._meta.model_name}_id"
     fields = model._meta.get_field("fields").remote_field.through.objects
     for pk, name in (
-        fields.filter(**{f"{owner}__in": pks})
+        fields.filter(**{f"{owner}__among": pks})
         .order_by("fieldofcooperation__name")
         .values_list(owner, "fieldofcooperation__name")
     ):
         related[pk]["fields"].append(name)
     links = model._meta.get_field(model.LINKS).related_model.objects
-    for link in (
-        links.filter(**{f"{owner}__in": pks})
+    links = list(
+        links.filter(**{f"{owner}__among": pks})
         .order_by("pk")
-        .values(
-            owner,
-            "role",
-            "organization__reference",
-            "organization__name",
-            "organization__acronym",
-            "organization__country",
-            "organization__wikidata_id",
-            "organization__ror_id",
-        )
-    ):
-        related[link[owner]]["organizations"].append(
-            {
-                "reference": link["organization__reference"],
-                "name": link["organization__name"],
-                "acronym": link["organization__acronym"],
-                "country": link["organization__country"],
-                "same_as": Organization.addresses(
-                    link["organization__wikidata_id"], link["organization__ror_id"]
-                ),
-                "role": link["role"],
-            }
-        )
-    for citation in (
-        Citation.objects.filter(**{f"{owner}__in": pks})
+        .values_list(owner, "organization_id", "role")
+    )
+    organizations = _organizations({organization for _, organization, _ in links})
+    for pk, organization, role in links:
+        related[pk]["organizations"].append({**organizations[organization], "role": role})
+    citations = list(
+        Citation.objects.filter(**{f"{owner}__among": pks})
         .order_by("pk")
-        .values(owner, *CITATION_VALUES, *(f"source__{name}" for name in SOURCE_VALUES))
-    ):
-        related[citation[owner]]["citations"].append(citation_data(citation))
+        .values_list(owner, "source_id", *CITATION_VALUES)
+    )
+    sources = _sources({source for _, source, *_ in citations})
+    for pk, source, *values in citations:
+        related[pk]["citations"].append(
+            {**dict(zip(CITATION_KEYS, values, strict=True)), "source": sources[source]}
+        )
     if model is Project:
         implemented = model._meta.get_field("agreements").remote_field.through.objects
         for pk, reference in (
-            implemented.filter(project_id__in=pks, agreement__in=Agreement.objects.public())
+            implemented.filter(project_id__among=pks, agreement__in=Agreement.objects.public())
             .order_by("-agreement__date_signed", "agreement__reference")
             .values_list("project_id", "agreement__reference")
         ):
@@ -128,121 +115,156 @@ def related_of(model, pks: list[int]) -> dict[int, dict[str, list]]:
     return related
 
 
+def _organizations(ids: set[int]) -> dict[int, dict]:
+    """Each organization as a record's JSON names it (less the role), by id."""
+    organizations = Organization.objects.filter(pk__among=ids).values_list(
+        "pk", "reference", "name", "acronym", "country", "wikidata_id", "ror_id"
+    )
+    return {
+        pk: {
+            "reference": reference,
+            "name": name,
+            "acronym": acronym,
+            "country": country,
+            "same_as": Organization.addresses(wikidata_id, ror_id),
+        }
+        for pk, reference, name, acronym, country, wikidata_id, ror_id in organizations
+    }
+
+
+def _sources(ids: set[int]) -> dict[int, dict]:
+    """Each source as a citation's JSON names it, by id."""
+    sources = Source.objects.filter(pk__among=ids).values_list("pk", *SOURCE_VALUES)
+    return {
+        pk: {
+            "reference": reference,
+            "title": title,
+            "publisher": publisher,
+            "url": url,
+            "published_on": dated(published_on),
+        }
+        for pk, reference, title, publisher, url, published_on in sources
+    }
+
+
+# A citation's values, and the keys its JSON gives them.
 CITATION_VALUES = ["quote", "quote_found", "translation", "is_inferred", "inference", "supports"]
+CITATION_KEYS = ["quote", "found", "translation", "inferred", "inference", "supports"]
 SOURCE_VALUES = ["reference", "title", "publisher", "url", "published_on"]
 
 
-def citation_data(citation: dict) -> dict:
-    return {
-        "quote": citation["quote"],
-        "found": citation["quote_found"],
-        "translation": citation["translation"],
-        "inferred": citation["is_inferred"],
-        "inference": citation["inference"],
-        "supports": citation["supports"],
-        "source": {
-            "reference": citation["source__reference"],
-            "title": citation["source__title"],
-            "publisher": citation["source__publisher"],
-            "url": citation["source__url"],
-            "published_on": dated(citation["source__published_on"]),
-        },
-    }
+RECORD_VALUES = ["id", "reference", "title_en", "title_original", "original_language"]
+RECORD_VALUES += ["kind", "summary"]
+JSON_VALUES = {
+    Agreement: [*RECORD_VALUES, "date_signed", "place", "signed_by"],
+    Project: [*RECORD_VALUES, "start", "end", "location", "budget_amount", "budget_currency"],
+}
+VERIFICATION = ["verified_at", "verified_by_id"]
 
 
-def record_data(record: Record, related: dict, roles: dict[int, str], site: str = "/") -> dict:
-    """A record as the JSON download gives it; site is the address its url starts with."""
+def record_data(model, row: dict, related: dict, roles: dict[int, str], url: str) -> dict:
+    """A record (its JSON_VALUES) as the JSON download gives it, at its page's whole url."""
     data = {
-        "reference": record.reference,
-        "url": site.rstrip("/") + record.get_absolute_url(),
-        "title_en": record.title_en,
-        "title_original": record.title_original,
-        "original_language": record.original_language,
-        "kind": record.kind,
-        "kind_label": english_labels(type(record).Kind)[record.kind],  # as in the CSV
-        "summary": record.summary,
+        "reference": row["reference"],
+        "url": url,
+        "title_en": row["title_en"],
+        "title_original": row["title_original"],
+        "original_language": row["original_language"],
+        "kind": row["kind"],
+        "kind_label": english_labels(model.Kind)[row["kind"]],  # as in the CSV
+        "summary": row["summary"],
         "fields": related["fields"],
     }
-    if isinstance(record, Agreement):
+    if model is Agreement:
         data |= {
-            "date_signed": dated(record.date_signed),
-            "place": record.place,
-            "signed_by": record.signed_by,
+            "date_signed": dated(row["date_signed"]),
+            "place": row["place"],
+            "signed_by": row["signed_by"],
             "parties": related["organizations"],
         }
     else:
         data |= {
-            "start": dated(record.start),
-            "end": dated(record.end),
-            "location": record.location,
+            "start": dated(row["start"]),
+            "end": dated(row["end"]),
+            "location": row["location"],
             "budget": (
-                {"amount": str(record.budget_amount), "currency": record.budget_currency}
-                if record.budget_amount is not None
+                {"amount": str(row["budget_amount"]), "currency": row["budget_currency"]}
+                if row["budget_amount"] is not None
                 else None
             ),
             "participants": related["organizations"],
             "agreements": related["agreements"],
         }
     data["citations"] = related["citations"]
-    data |= verification(record, roles)
+    data |= verification(row, roles)
     return data
 
 
-def verification(record: Record, roles: dict[int, str]) -> dict[str, str]:
+def verification(row: dict, roles: dict[int, str]) -> dict[str, str]:
     return {
-        "verified_at": record.verified_at.isoformat() if record.verified_at else "",
-        "verified_by": roles[record.verified_by_id] if record.verified_by_id else "",
+        "verified_at": row["verified_at"].isoformat() if row["verified_at"] else "",
+        "verified_by": roles[row["verified_by_id"]] if row["verified_by_id"] else "",
     }
 
 
 def csv_rows(resource, queryset, columns: list[str]) -> Iterator[list[str]]:
     """The curators' columns as their sheets write them, then the evidence; all neutralised.
 
-    Read as the admin's export reads them, a chunk at a time with one query per list column
-    (no model instance per party or citation), plus one query for the chunk's citations and,
-    for projects, one for which of the agreements they implement are public."""
+    Read as the admin's export reads them, a chunk at a time with one query per list column,
+    as plain values (no model instance per record, party or citation), plus one query for the
+    chunk's citations and, for projects, one for which of the agreements they implement are
+    public."""
     roles = verifier_roles()
     owner = f"{queryset.model._meta.model_name}_id"
-    for chunk in resource.chunks(queryset.defer(*UNREAD)):
-        by_pk = {record.pk: [] for record in chunk}
-        citations = Citation.objects.filter(**{f"{owner}__in": list(by_pk)}).order_by("pk")
+    values = queryset.values(*resource.row_values(columns), *VERIFICATION)
+    for chunk in resource.chunks(values):
+        by_pk = {row["id"]: [] for row in chunk}
+        citations = Citation.objects.filter(**{f"{owner}__among": by_pk.keys()}).order_by("pk")
         for pk, *citation in citations.values_list(
             owner, "source__reference", "quote", "quote_found"
         ):
             by_pk[pk].append(citation)
         if "agreements" in columns:
             _only_public_agreements(chunk)
-        for record in chunk:
-            cited = by_pk[record.pk]
+        for row in chunk:
+            cited = by_pk[row["id"]]
             evidence = {
                 "sources": join_list({source for source, _, _ in cited}),
                 "quotes": " | ".join(quote for _, quote, _ in cited),
                 "found": " | ".join("yes" if found else "no" for _, _, found in cited),
-                **verification(record, roles),
+                **verification(row, roles),
             }
-            own = resource.export_resource(record, columns)
+            own = resource.export_resource(row, columns)
             yield own + [neutralise(evidence[column]) for column in EVIDENCE_COLUMNS]
 
 
-def _only_public_agreements(projects: list) -> None:
+def _only_public_agreements(projects: list[dict]) -> None:
     """A download names only the public agreements a project implements."""
-    named = {ref for project in projects for ref in project.sheet_lists["agreements"]}
+    named = {ref for project in projects for ref in project["agreements"]}
     public = set(
         Agreement.objects.public().filter(reference__in=named).values_list("reference", flat=True)
     )
     for project in projects:
-        project.sheet_lists["agreements"] = [
-            ref for ref in project.sheet_lists["agreements"] if ref in public
-        ]
+        project["agreements"] = [ref for ref in project["agreements"] if ref in public]
 
 
 def _records(queryset, site: str) -> Iterator[dict]:
     """The records as JSON objects, read a chunk at a time with a few queries per chunk."""
-    roles = verifier_roles()
-    for chunk in record_chunks(queryset.defer(*UNREAD)):
-        related = related_of(queryset.model, [record.pk for record in chunk])
-        for record in chunk:
-            yield record_data(record, related[record.pk], roles, site)
+    model, roles = queryset.model, verifier_roles()
+    url_of = record_urls(model, site)
+    for chunk in record_chunks(queryset.values(*JSON_VALUES[model], *VERIFICATION)):
+        related = related_of(model, [row["id"] for row in chunk])
+        for row in chunk:
+            yield record_data(model, row, related[row["id"]], roles, url_of(row["reference"]))
+
+
+def record_urls(model, site: str):
+    """A function from a reference to the whole address of its record's page: reverse() once,
+    not once per record."""
+    marker = "REFERENCE"
+    page = reverse(f"curation:{model._meta.model_name}-detail", args=[marker])
+    head, tail = site.rstrip("/") + page.split(marker)[0], page.split(marker)[1]
+    return lambda reference: head + quote(reference, safe=URL_SAFE) + tail
 
 
 def attachment(response, filename: str, extension: str):

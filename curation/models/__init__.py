@@ -2,6 +2,7 @@ from curation.models.agreements import Agreement, AgreementParty, AgreementRelat
 from curation.models.citations import AGREEMENT_SUPPORTS, PROJECT_SUPPORTS, Citation
 from curation.models.facets import FacetBuild, FacetCount
 from curation.models.imports import ImportBatch
+from curation.models.lookups import Among
 from curation.models.organizations import Organization
 from curation.models.projects import Project, ProjectParticipant
 from curation.models.publication import Publication
@@ -16,6 +17,7 @@ __all__ = [
     "Agreement",
     "AgreementParty",
     "AgreementRelation",
+    "Among",
     "Citation",
     "FacetBuild",
     "FacetCount",

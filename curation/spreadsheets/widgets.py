@@ -10,6 +10,7 @@ Widgets that name other records look them up in the import's Lookups (passed as 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -223,7 +224,7 @@ class ListWidget(TextWidget):
     def item_text(self, item) -> str:
         return str(item)
 
-    def cells_for(self, model, attribute: str, pks: list[int]):
+    def cells_for(self, model, attribute: str, pks: Iterable[int]):
         """(record pk, item text) for every item of these records' list."""
         raise NotImplementedError
 
@@ -261,7 +262,7 @@ class OrganizationLinksWidget(ListWidget):
     def cells_for(self, model, attribute, pks):
         link = model._meta.get_field(attribute)
         record = f"{link.field.name}_id"
-        links = link.related_model.objects.filter(**{f"{record}__in": pks})
+        links = link.related_model.objects.filter(**{f"{record}__among": pks})
         for pk, name, role in links.values_list(record, "organization__name", "role"):
             yield pk, f"{name} ({role})"
 
@@ -340,7 +341,7 @@ class RelationsWidget(ListWidget):
 
     def cells_for(self, model, attribute, pks):
         relations = model._meta.get_field(attribute).related_model.objects
-        rows = relations.filter(agreement_id__in=pks).values_list(
+        rows = relations.filter(agreement_id__among=pks).values_list(
             "agreement_id", "kind", "other__reference"
         )
         for pk, kind, reference in rows:
@@ -358,11 +359,11 @@ class RelationsWidget(ListWidget):
         return kind, other
 
 
-def _through_values(model, attribute: str, pks: list[int], target: str):
+def _through_values(model, attribute: str, pks: Iterable[int], target: str):
     """(record pk, target value) through a many-to-many field's table."""
     through = model._meta.get_field(attribute).remote_field.through
     own = f"{model._meta.model_name}_id"
-    yield from through.objects.filter(**{f"{own}__in": pks}).values_list(own, target)
+    yield from through.objects.filter(**{f"{own}__among": pks}).values_list(own, target)
 
 
 class SupportsWidget(ListWidget):
