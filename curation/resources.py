@@ -170,11 +170,12 @@ class SheetResource(resources.ModelResource):
         for chunk in self.chunks(queryset):
             yield from chunk
 
-    def chunks(self, queryset):
+    def chunks(self, queryset, columns=None):
         """The records of iter_queryset, a chunk (a list) at a time, for callers that read
-        more of each chunk in bulk (the public downloads add the evidence)."""
+        more of each chunk in bulk (the public downloads add the evidence). Given columns,
+        only their lists are read."""
         for chunk in record_chunks(queryset):
-            yield self.with_lists(chunk)
+            yield self.with_lists(chunk, columns)
 
     @cached_property
     def _related_lists(self) -> list[tuple[str, Field]]:
@@ -184,11 +185,12 @@ class SheetResource(resources.ModelResource):
             if isinstance(field.widget, ListWidget) and field.widget.related
         ]
 
-    def with_lists(self, objects: list) -> list:
-        """objects, each with the texts of its list cells, read per column. A model instance
-        holds them in sheet_lists, by column; a dict from values() (what a download reads)
-        holds them under each list's attribute, where the library's Field reads a dict."""
-        lists = self._related_lists
+    def with_lists(self, objects: list, columns=None) -> list:
+        """objects, each with the texts of its list cells (of these columns, else all), read
+        per column. A model instance holds them in sheet_lists, by column; a dict from values()
+        (what a download reads) holds them under each list's attribute, where the library's
+        Field reads a dict."""
+        lists = [(c, f) for c, f in self._related_lists if columns is None or c in columns]
         if not lists or not objects:
             return objects
         texts = {_pk(obj): {column: [] for column, _ in lists} for obj in objects}
