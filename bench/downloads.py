@@ -40,10 +40,14 @@ def setup_django(database_url: str) -> None:
     django.setup()
 
 
-def timed_download(client, url: str) -> tuple[int, float]:
-    started = time.perf_counter()
-    size = sum(len(chunk) for chunk in client.get(url).streaming_content)
-    return size, time.perf_counter() - started
+def timed_download(client, url: str, repeat: int = 2) -> tuple[int, float]:
+    """The size and the quicker of repeat downloads' seconds (the machine is shared)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        size = sum(len(chunk) for chunk in client.get(url).streaming_content)
+        times.append(time.perf_counter() - started)
+    return size, min(times)
 
 
 def peak_mib(client, url: str) -> float:
@@ -57,15 +61,14 @@ def peak_mib(client, url: str) -> float:
 
 def child(database_url: str, agreements: int) -> None:
     setup_django(database_url)
-    from django.core.management import call_command
     from django.test import Client
 
+    from bench.public_site import build
     from curation.models import Agreement
     from curation.resources import AgreementResource
     from curation.spreadsheets.formats import CSV
 
-    call_command("migrate", verbosity=0)
-    call_command("generate_demo", agreements=agreements)
+    build(agreements)  # on PostgreSQL, vacuumed as autovacuum soon does after a bulk load
     rows = Agreement.objects.public().count()
     resource = AgreementResource()
     started = time.perf_counter()
@@ -139,9 +142,13 @@ is measured in separate passes): a download of a tenth of the rows, then of all 
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 {table}
 
-Where the time goes: records are read a chunk of 2,000 at a time; for each chunk, one query
-per list column (parties, fields) and one for its citations, read as plain values rather than
-model instances (`curation/downloads.py`); the text is written in 64k-character chunks.
+Each time is the quicker of two runs. Where the time goes (`curation/downloads.py`): records
+are read a chunk of 2,000 at a time, as `values()` dicts rather than model instances; for each
+chunk, one query per list column (parties, fields) and one for its citations, the chunk's ids
+sent as one parameter (`__among`, `curation/models/lookups.py`) rather than 2,000; the CSV
+cells are the resource's own (`AgreementResource`, its widgets and neutralising); the JSON
+builds each organization and source once per chunk and is encoded by orjson. The text is
+written in 64 KiB chunks. The admin's export (the baseline) still reads model instances.
 """
     Path(options.output).write_text(report)
     print(report)

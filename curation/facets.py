@@ -257,31 +257,66 @@ def carried_over(model, pks):
     if _carrying.get():
         yield
         return
-    token = _carrying.set(True)
-    try:
-        if not 0 < len(pks) <= CARRIED_RECORDS:
-            yield
-            return
-        before = Publication.locked_current()  # no other write commits until this one does
-        built = list(FacetBuild.objects.filter(generation=before).values_list("model", flat=True))
+    with _carrying_over(0 < len(pks) <= CARRIED_RECORDS) as built:
         set_aside = model._meta.model_name in built and _set_aside(
-            model, before, _public(model, pks)
+            model, built[model._meta.model_name], _public(model, pks)
         )
         yield
-        after = Publication.current()
-        if after != before and built:
-            public = _public(model, pks)
-            for name in built:
-                counted = model if name == model._meta.model_name else None
-                _carry(name, before, after, counted, public)
-                FacetBuild.objects.create(model=name, generation=after)
-                # Pages that read the generation before a moment ago still find it.
-                FacetBuild.objects.filter(model=name, generation__lt=before).delete()
-                FacetCount.objects.filter(model=name, generation__lt=before).delete()
+        public = _public(model, pks) if built else []
+        for name in built:
+            _carry_to_now(
+                name, built[name], model if name == model._meta.model_name else None, public
+            )
         if set_aside:
             FacetCount.objects.filter(model=_SET_ASIDE + model._meta.model_name).delete()
+
+
+@contextmanager
+def carried_over_if_same(counted):
+    """Around a write, in its transaction, that changes no cell of the summary so long as
+    counted() (what the summary counts of the rows the write touches, such as an
+    organization's country) is the same after it as before it: an edit of a source, of a
+    field's name, of an organization's name. Then the summary of the generation before is
+    that of the generation after, as it is; else the next page builds it."""
+    if _carrying.get():
+        yield
+        return
+    with _carrying_over() as built:
+        before = counted()
+        yield
+        if counted() == before:
+            for name in built:
+                _carry_to_now(name, built[name], None, [])
+
+
+@contextmanager
+def _carrying_over(carrying: bool = True):
+    """The models whose summary is built for the current generation, with that generation
+    (none if not carrying); no other write commits until this one does, and steps nested
+    inside carry nothing: they are part of this write."""
+    token = _carrying.set(True)
+    try:
+        if not carrying:
+            yield {}
+            return
+        before = Publication.locked_current()
+        built = FacetBuild.objects.filter(generation=before).values_list("model", flat=True)
+        yield dict.fromkeys(built, before)
     finally:
         _carrying.reset(token)
+
+
+def _carry_to_now(name: str, before: int, model, public: list) -> None:
+    """The summary of name, carried from generation before to the current one (if the write
+    started a new one; see _carry)."""
+    after = Publication.current()
+    if after == before:
+        return
+    _carry(name, before, after, model, public)
+    FacetBuild.objects.create(model=name, generation=after)
+    # Pages that read the generation before a moment ago still find it.
+    FacetBuild.objects.filter(model=name, generation__lt=before).delete()
+    FacetCount.objects.filter(model=name, generation__lt=before).delete()
 
 
 # The cells of the records a write changes, as they were before it, are kept under this

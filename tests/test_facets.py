@@ -341,3 +341,71 @@ def test_a_page_that_cannot_build_the_summary_counts_the_records(client, alice, 
     home = client.get("/")
     assert home.status_code == 200 and home.context["counts"]["agreements"] == 1
     assert not FacetBuild.objects.exists()
+
+
+def _reference_edits(seed):
+    """(object, form data) for an edit of each kind of reference data a public record shows."""
+    from curation.models import Source
+
+    agreement = Agreement.objects.public().first()
+    organization = agreement.party_links.first().organization
+    source = Source.objects.filter(citations__agreement=agreement).first()
+    field = agreement.fields.first()
+    return {
+        "organization": (
+            organization,
+            {
+                "name": organization.name + " (renamed)",
+                "kind": organization.kind,
+                "country": organization.country,
+                "successor": organization.successor_id or "",
+                "loaded_version": organization.version,
+            },
+        ),
+        "source": (
+            source,
+            {
+                "title": source.title + " (retitled)",
+                "captured_text": source.captured_text,
+                "kind": source.kind,
+                "language": source.language,
+                "captured_at_0": "2025-01-01",
+                "captured_at_1": "00:00:00",
+                "loaded_version": source.version,
+            },
+        ),
+        "field": (field, {"name": field.name + " (renamed)", "slug": field.slug}),
+    }
+
+
+@pytest.mark.parametrize("edited", ["organization", "source", "field"])
+def test_an_edit_that_changes_no_count_carries_the_summary(client, seed, eve, edited):
+    """A new name for an organization or a field, a new title for a source: the public
+    pages change (the generation moves on) but no count does, and no reader rebuilds."""
+    from django.urls import reverse
+
+    obj, form = _reference_edits(seed)[edited]
+    counts = {model: facets.of_all(model) for model in (Agreement, Project)}  # built now
+    generation = Publication.current()
+    client.force_login(eve)
+    with patch.object(facets, "_build", rebuilt):
+        url = reverse(f"admin:curation_{obj._meta.model_name}_change", args=[obj.pk])
+        response = client.post(url, form)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert Publication.current() > generation
+        assert {model: facets.of_all(model) for model in (Agreement, Project)} == counts
+
+
+def test_a_new_country_for_an_organization_is_counted_by_the_next_reader(client, seed, eve):
+    """A change to what the summary counts is not carried: the next page builds the summary,
+    and counts the organization's records under its new country."""
+    from django.urls import reverse
+
+    obj, form = _reference_edits(seed)["organization"]
+    before = facets.of_all(Agreement)
+    client.force_login(eve)
+    url = reverse("admin:curation_organization_change", args=[obj.pk])
+    assert client.post(url, {**form, "country": "NZ"}).status_code == 302
+    after = facets.of_all(Agreement)
+    assert after == facets._counted(facets._Unfiltered(Agreement.objects.public()))
+    assert after.countries.get("NZ") and after.countries != before.countries

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import models
+from django.contrib.admin.utils import unquote
+from django.db import models, transaction
 from django.db.models import Count
 
-from curation import services
+from curation import facets, services
 from curation.admin.history import LabelledHistoryAdmin
 from curation.admin.locking import VersionCheckedAdminMixin
 from curation.admin.search import BoundedSearchMixin, FoldedSearchMixin
@@ -15,9 +16,34 @@ from curation.models import Citation, FieldOfCooperation, Organization, Source
 from curation.rules import FORM_TEXT_FIELDS
 
 
+class SummaryKeptMixin:
+    """A change form whose saves leave every public facet count as it was, so long as
+    counted() reads the same after the save as before it: the facet summary is carried over
+    in the save's transaction (curation/facets.py), and the next reader does not rebuild it."""
+
+    def counted(self, obj) -> object:
+        """What the facet summary counts of the stored object: nothing, unless a model says."""
+        return None
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+        def counted():
+            stored = self.get_object(request, unquote(object_id)) if object_id else None
+            return self.counted(stored) if stored else None
+
+        with transaction.atomic(), facets.carried_over_if_same(counted):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Source)
 class SourceAdmin(
-    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, LabelledHistoryAdmin
+    SummaryKeptMixin,
+    VersionCheckedAdminMixin,
+    SpreadsheetAdminMixin,
+    FoldedSearchMixin,
+    LabelledHistoryAdmin,
 ):
     list_display = ["reference", "title", "publisher", "published_on", "language", "citation_count"]
     list_display_links = ["reference", "title"]
@@ -51,7 +77,11 @@ class SourceAdmin(
 
 @admin.register(Organization)
 class OrganizationAdmin(
-    VersionCheckedAdminMixin, SpreadsheetAdminMixin, FoldedSearchMixin, LabelledHistoryAdmin
+    SummaryKeptMixin,
+    VersionCheckedAdminMixin,
+    SpreadsheetAdminMixin,
+    FoldedSearchMixin,
+    LabelledHistoryAdmin,
 ):
     formfield_overrides = FORM_TEXT_FIELDS
     list_display = ["name", "name_original", "acronym", "kind", "country", "successor"]
@@ -63,9 +93,15 @@ class OrganizationAdmin(
     fields = ["reference", "name", "name_original", "acronym", "kind", "country", "successor"]
     fields += ["wikidata_id", "ror_id"]
 
+    def counted(self, obj):
+        """The country its records are counted under (its own, or its successor's), and what
+        that depends on. A new organization has no records yet: nothing is counted."""
+        return obj.country, obj.lineage_country, obj.successor_id
+
 
 @admin.register(FieldOfCooperation)
-class FieldOfCooperationAdmin(BoundedSearchMixin, LabelledHistoryAdmin):
+class FieldOfCooperationAdmin(SummaryKeptMixin, BoundedSearchMixin, LabelledHistoryAdmin):
+    # The summary counts a field by its id: a new name or slug changes no count.
     formfield_overrides = FORM_TEXT_FIELDS
     list_display = ["name", "name_vi", "slug"]
     search_fields = ["name", "name_vi"]
