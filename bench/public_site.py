@@ -435,10 +435,12 @@ def report(agreements, sqlite, postgresql, http, seconds) -> str:
         "of the generation before, less the record's cells as they were before the write and "
         "plus its cells as it is after it). So do an edit of a verified record, which sends "
         "it back to review (the admin's change form wraps its save in the same carry), and an "
-        "import that updates verified agreements or projects. After any other public write (a "
-        "change to an organization or the vocabulary, an import of organizations, sources or "
-        "citations) the next list or home page builds it (one INSERT … SELECT over the public "
-        "records and their links).",
+        "import that updates verified agreements or projects, and an admin edit of a source, "
+        "a field of cooperation or an organization that leaves its country and successor as "
+        "they were (the summary is carried over as it is; not measured here). After any other "
+        "public write (an organization's new country or successor, a deletion, an import of "
+        "organizations, sources or citations) the next list or home page builds it (one "
+        "INSERT … SELECT over the public records and their links).",
         "",
         "| write | SQLite: write (ms) | then `/` | then `/agreements/` "
         "| PostgreSQL: write (ms) | then `/` | then `/agreements/` |",
