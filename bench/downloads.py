@@ -148,7 +148,8 @@ chunk, one query per list column (parties, fields) and one for its citations, th
 sent as one parameter (`__among`, `curation/models/lookups.py`) rather than 2,000; the CSV
 cells are the resource's own (`AgreementResource`, its widgets and neutralising); the JSON
 builds each organization and source once per chunk and is encoded by orjson. The text is
-written in 64 KiB chunks. The admin's export (the baseline) still reads model instances.
+written in 64 KiB chunks. The admin's export (the baseline) reads its records the same way
+(`SheetResource.iter_queryset`), in pk order and without the evidence columns.
 """
     Path(options.output).write_text(report)
     print(report)

@@ -166,9 +166,21 @@ class SheetResource(resources.ModelResource):
 
     def iter_queryset(self, queryset):
         """Records in chunks, each chunk's list cells read in one query per list column (the
-        library would paginate, and prefetch model instances for every item)."""
+        library would paginate, and prefetch model instances for every item). Where every
+        column is the model's own or a list, a record is read as a values() dict, not a model
+        instance: the library's Field reads either."""
+        if self._reads_values:
+            queryset = queryset.values(*self.row_values(None))
         for chunk in self.chunks(queryset):
             yield from chunk
+
+    @cached_property
+    def _reads_values(self) -> bool:
+        lists = {field for _, field in self._related_lists}
+        return all(
+            field.attribute in self._model_fields or field in lists
+            for field in self.columns.values()
+        )
 
     def chunks(self, queryset, columns=None):
         """The records of iter_queryset, a chunk (a list) at a time, for callers that read
