@@ -119,9 +119,10 @@ def toggled(text: str, suffix: str) -> str:
 
 def after_public_writes(repeat: int) -> list[tuple[str, float, float, float]]:
     """Public writes and the first pages after them: (write, its ms, then / ms, /agreements/ ms).
-    A retraction, a verification or an edit of a verified record carries the facet summary
-    over in its own transaction; any other public write (here a bare bump, as an
-    organization's edit makes) leaves the build to the next page."""
+    A retraction, a verification, an edit of a verified record, an import that updates one
+    and an organization's new name carry the facet summary over in their own transaction;
+    any other public write (here a bare bump, as a new country for an organization makes)
+    leaves the build to the next page."""
     import tablib
     from django.conf import settings
     from django.db import transaction
@@ -152,6 +153,22 @@ def after_public_writes(repeat: int) -> list[tuple[str, float, float, float]]:
         with transaction.atomic(), facets.carried_over(Agreement, [record.pk]):
             services.save_record(record, by=editor)
 
+    organization = record.party_links.first().organization  # named on the record's page
+    admin = Client()
+    admin.force_login(editor)
+
+    def renamed():  # through the admin's change form, as an editor saves it
+        organization.refresh_from_db()
+        form = {
+            "name": toggled(organization.name, " (renamed)"),
+            "kind": organization.kind,
+            "country": organization.country,
+            "successor": organization.successor_id or "",
+            "loaded_version": organization.version,
+        }
+        url = f"/admin/curation/organization/{organization.pk}/change/"
+        assert admin.post(url, form).status_code == 302
+
     def imported():  # a one-row sheet that changes the record's title
         (row,) = AgreementResource().export(Agreement.objects.filter(pk=record.pk)).dict
         row["title_en"] = toggled(row["title_en"], " (imported)")
@@ -165,6 +182,11 @@ def after_public_writes(repeat: int) -> list[tuple[str, float, float, float]]:
         ("a verification (summary carried over)", verify),
         ("an edit of a verified record, back to review (summary carried over)", edit),
         ("an import that updates a verified record (summary carried over)", imported),
+        (
+            f"an organization renamed in the admin, named by {organization.agreement_links.count():,} "
+            "records (summary carried over)",
+            renamed,
+        ),
         ("another public write (summary built by the next page)", Publication.bump),
     ):
         times = {"write": [], "/": [], "/agreements/": []}
@@ -437,7 +459,8 @@ def report(agreements, sqlite, postgresql, http, seconds) -> str:
         "it back to review (the admin's change form wraps its save in the same carry), and an "
         "import that updates verified agreements or projects, and an admin edit of a source, "
         "a field of cooperation or an organization that leaves its country and successor as "
-        "they were (the summary is carried over as it is; not measured here). After any other "
+        "they were (the summary is carried over as it is; a rename also rewrites the search "
+        "text of every record that names the organization). After any other "
         "public write (an organization's new country or successor, a deletion, an import of "
         "organizations, sources or citations) the next list or home page builds it (one "
         "INSERT … SELECT over the public records and their links).",
