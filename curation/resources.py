@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.db.models import QuerySet
 from import_export import resources
 from import_export.fields import Field
 
@@ -168,7 +169,12 @@ class SheetResource(resources.ModelResource):
         """Records in chunks, each chunk's list cells read in one query per list column (the
         library would paginate, and prefetch model instances for every item). Where every
         column is the model's own or a list, a record is read as a values() dict, not a model
-        instance: the library's Field reads either."""
+        instance: the library's Field reads either. Given a list of records rather than a
+        queryset (the library accepts both), their lists are read a chunk at a time."""
+        if not isinstance(queryset, QuerySet):
+            for start in range(0, len(queryset), CHUNK):
+                yield from self.with_lists(list(queryset[start : start + CHUNK]))
+            return
         if self._reads_values:
             queryset = queryset.values(*self.row_values(None))
         for chunk in self.chunks(queryset):

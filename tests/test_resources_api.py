@@ -61,6 +61,14 @@ def test_export_returns_a_dataset_with_the_documented_columns(seed, resource_cla
 
 
 @pytest.mark.parametrize("resource_class", RESOURCES)
+def test_a_list_of_records_exports_as_their_queryset_does(seed, resource_class):
+    """The library's export() takes a list of objects too: same rows, lists included."""
+    resource = resource_class()
+    records = resource.get_queryset().order_by("pk")[:3]
+    assert resource.export(list(records)).dict == resource.export(records).dict
+
+
+@pytest.mark.parametrize("resource_class", RESOURCES)
 def test_an_exported_dataset_imports_back_as_all_skipped(seed, resource_class):
     resource = resource_class()
     result = resource.import_data(resource.export(), dry_run=True)
