@@ -10,9 +10,10 @@ same parties, not a query per row.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from curation.models import AgreementParty, Organization
 from curation.text import fold_for_search
@@ -37,7 +38,7 @@ class Sketch:
 
     @property
     def titles(self) -> list[str]:
-        """Folded once, when first compared: most sketches never are."""
+        """Folded once, when first needed."""
         if self._titles is None:
             self._titles = [fold_for_search(t) for t in (self.title_en, self.title_original) if t]
         return self._titles
@@ -65,6 +66,19 @@ def years_near(year: int) -> range:
     return range(year - 1, year + 2)
 
 
+@dataclass
+class Bucket:
+    """The agreements of one set of parties and one year, with their folded titles side by
+    side, so that a draft's titles are compared with a whole bucket in one RapidFuzz call."""
+
+    titles: list[str] = field(default_factory=list)
+    owners: list[Sketch] = field(default_factory=list)  # the sketch of each title
+
+    def append(self, sketch: Sketch) -> None:
+        self.titles += sketch.titles
+        self.owners += [sketch] * len(sketch.titles)
+
+
 class Register:
     """The recorded agreements whose parties are among those of the drafts to check."""
 
@@ -90,8 +104,8 @@ class Register:
         for organization, agreement, *sketched in links:
             parties[agreement].add(self.last(organization))
             known[agreement] = sketched
-        self.by_parties: dict[frozenset[int], dict[int | None, list[Sketch]]] = defaultdict(
-            lambda: defaultdict(list)
+        self.by_parties: dict[frozenset[int], dict[int | None, Bucket]] = defaultdict(
+            lambda: defaultdict(Bucket)
         )
         for agreement, members in parties.items():
             if (key := frozenset(members)) in wanted_sets:
@@ -115,21 +129,20 @@ class Register:
         by_year = self.by_parties[draft.parties]
         year = draft.year()
         years = list(by_year) if year is None else [None, *years_near(year)]
-        return [
-            known
-            for y in years
-            for known in by_year.get(y, ())
-            if not (exclude and known.reference == exclude) and looks_like(draft, known)
-        ]
+        buckets = [by_year[y] for y in years if y in by_year]
+        titles = list(chain.from_iterable(bucket.titles for bucket in buckets))
+        owners = list(chain.from_iterable(bucket.owners for bucket in buckets))
+        found = {}  # in the order of the buckets; a sketch whose two titles both match, once
+        for index in sorted(alike_titles(draft.titles, titles)):
+            known = owners[index]
+            if not (exclude and known.reference == exclude) and dates_near(draft, known):
+                found[id(known)] = known
+        return list(found.values())
 
     def add(self, draft: Sketch) -> None:
         """Count a draft (a new row of a sheet) among the known, for the rows after it."""
         if draft.parties:
             self.by_parties[draft.parties][draft.year()].append(draft)
-
-
-def looks_like(a: Sketch, b: Sketch) -> bool:
-    return a.parties == b.parties and dates_near(a, b) and titles_alike(a, b)
 
 
 def dates_near(a: Sketch, b: Sketch) -> bool:
@@ -139,10 +152,17 @@ def dates_near(a: Sketch, b: Sketch) -> bool:
     return a.months[0] - 12 <= b.months[1] and b.months[0] - 12 <= a.months[1]
 
 
-def titles_alike(a: Sketch, b: Sketch) -> bool:
-    """Alike in either language: RapidFuzz's ratio (difflib's measure, in C++)."""
+def alike_titles(mine: list[str], titles: list[str]) -> set[int]:
+    """The indexes of the titles alike one of mine, in either language: RapidFuzz's ratio
+    (difflib's measure, in C++), over the whole list in one call per title of mine."""
     cutoff = 100 * TITLES_ALIKE
-    return any(fuzz.ratio(x, y, score_cutoff=cutoff) for x in a.titles for y in b.titles)
+    return {
+        index
+        for title in mine
+        for _, _, index in process.extract(
+            title, titles, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+        )
+    }
 
 
 def differences(draft: Sketch, known: Sketch) -> list[str]:
