@@ -254,8 +254,8 @@ on each database. Two sheets:
 {rows_table}
 
 The check reads the recorded agreements of the sheet's parties in one query. It then compares
-each row only with those of the same parties and years within two of its own, using
-RapidFuzz's ratio.
+each row only with those of the same parties and of its year or the years either side: the
+row's titles go to RapidFuzz's ratio with all of theirs in one `process.extract` call.
 """
     (ROOT / "docs" / "duplicates.md").write_text(report)
     print(report)
