@@ -104,6 +104,37 @@ def test_the_index_follows_edits_deletes_and_imports(client, alice, rita):
     assert found(client, q="oceanography") == []
 
 
+def in_sqlite_index(word: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM curation_agreement_search WHERE curation_agreement_search MATCH %s",
+            [f'"{word}"'],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_only_verified_records_are_indexed_and_the_admin_finds_the_others(
+    client, admin_client, alice, rita
+):
+    def in_admin(query: str) -> list[str]:
+        response = admin_client.get(reverse("admin:curation_agreement_changelist"), {"q": query})
+        return [record.title_en for record in response.context["cl"].result_list]
+
+    record = make_agreement(alice, title_en="Agreement on geology")
+    assert (found(client, q="geolog"), in_admin("geolog")) == ([], ["Agreement on geology"])
+    services.verify_record(record, by=rita)
+    assert found(client, q="geolog") == in_admin("geolog") == ["Agreement on geology"]
+    record.refresh_from_db()
+    record.title_en = "Agreement on seismology"
+    services.save_record(record, by=alice)  # back to review
+    assert (found(client, q="seismolog"), in_admin("seismolog")) == ([], [record.title_en])
+    assert in_admin("geolog") == []
+    if connection.vendor == "sqlite":
+        assert in_sqlite_index("seismolog") == in_sqlite_index("geolog") == []
+        services.verify_record(record, by=rita)
+        assert in_sqlite_index("seismolog") == [record.pk]
+
+
 def test_migrate_creates_the_text_index():
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -114,6 +145,10 @@ def test_migrate_creates_the_text_index():
             cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%\\_search'")
         names = {row[0] for row in cursor.fetchall()}
     assert {"curation_agreement_search", "curation_project_search"} <= names
+    if connection.vendor == "postgresql":  # of the verified records: those the public finds
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname LIKE '%\\_search'")
+            assert all("WHERE" in row[0] and "verified" in row[0] for row in cursor.fetchall())
 
 
 pytestmark = pytest.mark.django_db
