@@ -90,3 +90,23 @@ def test_concurrent_sqlite_writers_wait_instead_of_failing(sqlite_file):
     for (stdout, stderr), writer in zip(results, writers, strict=True):
         assert writer.returncode == 0 and "database is locked" not in stderr, stderr
         assert stdout.strip() == "ok"
+
+
+POSTGRESQL = "postgres://postgres@127.0.0.1:5432/test"  # on every machine here, CI included
+SHOW_RANDOM_PAGE_COST = (
+    "import django; django.setup(); from django.db import connection; "
+    "c = connection.cursor(); c.execute('SHOW random_page_cost'); print(c.fetchone()[0])"
+)
+
+
+@pytest.mark.parametrize(
+    ("database_url", "cost"),
+    [
+        (POSTGRESQL, "1.1"),  # index reads priced as on an SSD: downloads read chunks by index
+        (POSTGRESQL + "?options=-c%20random_page_cost%3D2", "2"),  # the deployer's own choice
+    ],
+)
+def test_postgresql_sessions_price_index_reads_as_on_an_ssd(database_url, cost):
+    result = run_python(SHOW_RANDOM_PAGE_COST, DATABASE_URL=database_url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == cost
