@@ -12,6 +12,8 @@ Result. Every exported cell is neutralised (curation/cells.py), whatever the for
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from functools import cached_property
 
 from django.db.models import QuerySet
@@ -54,19 +56,14 @@ CHUNK = 2000  # records read (with their lists) per query when exporting
 
 
 class Column(Field):
-    """The library's Field, quicker on a dict: a download reads values(), not model instances,
-    and this is called for every cell. Attributes here name a model column or list, never a
-    path through relations ("a__b"), so the library's walk along the path is not needed."""
+    """The library's Field, which also reads a dict: a download reads values(), not model
+    instances. Attributes here name a model column or list, never a path through relations
+    ("a__b"), so the library's walk along the path is not needed."""
 
     def get_value(self, instance):
         if type(instance) is dict:
             return instance.get(self.attribute)
         return super().get_value(instance)
-
-    def export(self, instance, **kwargs):
-        if type(instance) is dict:  # the library's export, less a call per cell
-            return self.widget.render(instance.get(self.attribute), **kwargs)
-        return super().export(instance, **kwargs)
 
 
 def text(column: str, **options) -> Field:
@@ -117,6 +114,7 @@ class SheetResource(resources.ModelResource):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._selections: dict[tuple, list[Field]] = {}
+        self._rendering: dict[tuple, list] = {}
 
     @cached_property
     def columns(self) -> dict[str, Field]:
@@ -211,15 +209,20 @@ class SheetResource(resources.ModelResource):
         lists = [(c, f) for c, f in self._related_lists if columns is None or c in columns]
         if not lists or not objects:
             return objects
-        texts = {_pk(obj): {column: [] for column, _ in lists} for obj in objects}
+        pks = {_pk(obj): None for obj in objects}  # see Among: a dict's keys
+        texts = {column: defaultdict(list) for column, _ in lists}
         for column, field in lists:
-            for pk, text in field.widget.cells_for(self.model, field.attribute, texts.keys()):
-                texts[pk][column].append(text)
-        for obj in objects:
-            if isinstance(obj, dict):
-                obj.update({field.attribute: texts[obj["id"]][column] for column, field in lists})
-            else:
-                obj.sheet_lists = texts[obj.pk]
+            cells = texts[column]
+            for pk, text in field.widget.cells_for(self.model, field.attribute, pks.keys()):
+                cells[pk].append(text)
+        if isinstance(objects[0], dict):
+            for column, field in lists:  # a column at a time: no dict built per record
+                cells = texts[column]
+                for obj in objects:
+                    obj[field.attribute] = cells.get(obj["id"], ())
+        else:
+            for obj in objects:
+                obj.sheet_lists = {column: texts[column].get(obj.pk, ()) for column in texts}
         return objects
 
     def row_values(self, columns) -> list[str]:
@@ -239,6 +242,11 @@ class SheetResource(resources.ModelResource):
 
     def sheet_row(self, instance, selected_fields=None) -> list[str]:
         """The row's cells as the editor reads them (what an imported row is compared with)."""
+        if type(instance) is dict:  # a download's row, its lists included: a call per cell
+            return [
+                render(instance.get(attribute))
+                for attribute, render in self._renderers(selected_fields)
+            ]
         lists = getattr(instance, "sheet_lists", {})
         return [
             field.widget.render(lists[field.column_name])
@@ -246,6 +254,14 @@ class SheetResource(resources.ModelResource):
             else field.export(instance)
             for field in self._fields_for(selected_fields)
         ]
+
+    def _renderers(self, selected_fields) -> list[tuple[str, Callable[..., str]]]:
+        """(attribute, its widget's render) for each selected field, as _fields_for."""
+        key = tuple(selected_fields or ())
+        if key not in self._rendering:
+            fields = self._fields_for(selected_fields)
+            self._rendering[key] = [(field.attribute, field.widget.render) for field in fields]
+        return self._rendering[key]
 
     def _fields_for(self, selected_fields) -> list[Field]:
         """The selected fields, by column or field name (all by default), in column order."""

@@ -3,12 +3,13 @@
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
 
 from curation import services
-from curation.models import Citation, Status
+from curation.models import Agreement, Citation, Status
 from tests.conftest import make_agreement, make_source
 from tests.test_admin_workflow import agreement_with_inlines_form, messages_of, run_action
 
@@ -133,3 +134,14 @@ def test_staff_preview_a_record_that_is_not_public_and_nobody_else_does(client, 
     assert "no-cache" in response["Cache-Control"]
     change = client.get(reverse("admin:curation_agreement_change", args=[draft.pk]))
     assert preview in change.content.decode()  # "View on site" opens the preview
+
+
+@pytest.mark.parametrize("microsecond", [0, 500_000])
+def test_downloads_give_the_instant_of_verification_in_iso_8601(client, alice, rita, microsecond):
+    agreement = make_agreement(alice)
+    services.verify_record(agreement, by=rita)
+    verified_at = datetime(2025, 3, 1, 9, 30, tzinfo=UTC).replace(microsecond=microsecond)
+    Agreement.objects.filter(pk=agreement.pk).update(verified_at=verified_at)
+    [record] = json.loads(download(client, format="json"))["results"]
+    [row] = csv.DictReader(io.StringIO(download(client, format="csv")))
+    assert record["verified_at"] == row["verified_at"] == verified_at.isoformat()
