@@ -102,12 +102,16 @@ def related_of(model, pks: Iterable[int]) -> dict[str, dict[int, list]]:
     citations = list(
         Citation.objects.filter(**{f"{owner}__among": pks})
         .order_by("pk")
-        .values_list(owner, "source_id", *CITATION_VALUES)
+        .values_list(owner, "source_id", *CITATION_VALUES, SUPPORTS_JSON)
     )
     sources = _sources({source for _, source, *_ in citations})
-    for pk, source, *values in citations:
+    for pk, source, *values, supports in citations:
         related["citations"][pk].append(
-            dict(zip(CITATION_KEYS, values, strict=True), source=sources[source])
+            dict(
+                zip(CITATION_KEYS, values, strict=True),
+                supports=orjson.Fragment(supports),
+                source=sources[source],
+            )
         )
     if model is Project:
         implemented = model._meta.get_field("agreements").remote_field.through.objects
@@ -154,8 +158,11 @@ def _sources(ids: set[int]) -> dict[int, dict]:
 
 RELATED = ["fields", "organizations", "citations", "agreements"]  # related_of's kinds
 # A citation's values, and the keys its JSON gives them.
-CITATION_VALUES = ["quote", "quote_found", "translation", "is_inferred", "inference", "supports"]
-CITATION_KEYS = ["quote", "found", "translation", "inferred", "inference", "supports"]
+CITATION_VALUES = ["quote", "quote_found", "translation", "is_inferred", "inference"]
+CITATION_KEYS = ["quote", "found", "translation", "inferred", "inference"]
+# What a citation supports, a JSON list as the database holds it: written into the download
+# as it is (orjson.Fragment) rather than parsed and encoded again for every citation.
+SUPPORTS_JSON = Cast("supports", TextField())
 SOURCE_VALUES = ["reference", "title", "publisher", "url", "published_on"]
 
 
