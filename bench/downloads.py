@@ -154,7 +154,8 @@ work is Python's: a dict per record from `values()`, a call per cell to its widg
 writer or orjson. What was cut to reach these numbers: no datetime parsed per row (the
 verification instant is read as the database's text and written from it, once per distinct
 instant), no dict or list built per record to gather its lists and citations (they are
-gathered per column), and each organization in each role built once per chunk for the JSON.
+gathered per column), each organization in each role built once per chunk for the JSON, and
+a citation's `supports` list written into the JSON as the database's own JSON text.
 On PostgreSQL, sessions price index reads as on an SSD (`random_page_cost` 1.1, set in
 `coop/settings.py`): at the default (4) the planner read the whole links table for each
 chunk's parties (18 ms a chunk) rather than their index entries (7 ms).
