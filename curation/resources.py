@@ -209,11 +209,11 @@ class SheetResource(resources.ModelResource):
         lists = [(c, f) for c, f in self._related_lists if columns is None or c in columns]
         if not lists or not objects:
             return objects
-        pks = {_pk(obj): None for obj in objects}  # see Among: a dict's keys
+        pks = {_pk(obj) for obj in objects}  # see Among: a set, sent whole
         texts = {column: defaultdict(list) for column, _ in lists}
         for column, field in lists:
             cells = texts[column]
-            for pk, text in field.widget.cells_for(self.model, field.attribute, pks.keys()):
+            for pk, text in field.widget.cells_for(self.model, field.attribute, pks):
                 cells[pk].append(text)
         if isinstance(objects[0], dict):
             for column, field in lists:  # a column at a time: no dict built per record
