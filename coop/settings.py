@@ -130,6 +130,12 @@ def database_from_environment() -> dict:
             "options": "-c random_page_cost=1.1",
             **database.get("OPTIONS", {}),
         }
+    # A connection serves a worker's requests for a minute rather than one request: opening
+    # one costs more than a record's page (PostgreSQL starts a backend whose catalog caches
+    # are empty; SQLite reads the schema again and starts with an empty page cache).
+    # ?conn_max_age=0 in DATABASE_URL closes it after every request again.
+    database.setdefault("CONN_MAX_AGE", 60)
+    database.setdefault("CONN_HEALTH_CHECKS", True)
     return database
 
 

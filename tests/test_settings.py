@@ -110,3 +110,37 @@ def test_postgresql_sessions_price_index_reads_as_on_an_ssd(database_url, cost):
     result = run_python(SHOW_RANDOM_PAGE_COST, DATABASE_URL=database_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == cost
+
+
+# Two requests as a server process handles them: the signals around each request close a
+# connection that has outlived CONN_MAX_AGE (Django's close_old_connections).
+SAME_CONNECTION_FOR_TWO_REQUESTS = """
+import django; django.setup()
+from django.core.signals import request_finished, request_started
+from django.db import connection
+seen = []
+for _ in range(2):
+    request_started.send(sender=None)
+    connection.ensure_connection()
+    seen.append(connection.connection)  # held, so that its id is not reused
+    request_finished.send(sender=None)
+print(seen[0] is seen[1])
+"""
+
+
+@pytest.mark.parametrize(
+    ("database_url", "reused"),
+    [
+        (POSTGRESQL, "True"),
+        (POSTGRESQL + "?conn_max_age=0", "False"),  # the deployer's own choice
+        ("sqlite:///{file}", "True"),
+        ("sqlite:///{file}?conn_max_age=0", "False"),
+    ],
+)
+def test_a_server_process_keeps_its_database_connection_between_requests(
+    database_url, reused, tmp_path
+):
+    database_url = database_url.format(file=tmp_path / "coop.sqlite3")
+    result = run_python(SAME_CONNECTION_FOR_TWO_REQUESTS, DATABASE_URL=database_url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == reused
