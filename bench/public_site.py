@@ -294,7 +294,7 @@ def serve(command: list[str], port: int, env: dict) -> subprocess.Popen:
             subprocess.run(
                 ["curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{port}/"],
                 check=True,
-                timeout=5,
+                timeout=120,  # the first page may build the facet summary (see below)
             )
             return process
         except subprocess.CalledProcessError:
