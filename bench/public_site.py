@@ -409,7 +409,6 @@ def run_child(database_url: str, agreements: int, repeat: int) -> dict:
 
 def report(agreements, sqlite, postgresql, http, seconds) -> str:
     pg_pages = {url: cold for url, cold, _ in postgresql["pages"]}
-    pg_after = {row[0]: row[1:] for row in postgresql["after_writes"]}
     lines = [
         "# Public site benchmark",
         "",
@@ -476,9 +475,12 @@ def report(agreements, sqlite, postgresql, http, seconds) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         *[
             f"| {label} | {write:.0f} | {home:.0f} | {listed:.0f} | "
-            + " | ".join(f"{ms:.0f}" for ms in pg_after[label])
+            + " | ".join(f"{ms:.0f}" for ms in on_postgresql[1:])
             + " |"
-            for label, write, home, listed in sqlite["after_writes"]
+            # the same writes in the same order; a label may count records of its own database
+            for (label, write, home, listed), on_postgresql in zip(
+                sqlite["after_writes"], postgresql["after_writes"], strict=True
+            )
         ],
         "",
         "## Page cache hit rate while an editor saves a draft once a second (SQLite)",
@@ -543,6 +545,8 @@ def main() -> None:
     sqlite = run_child(f"sqlite:///{database}", options.agreements, options.repeat)
     on_postgresql = run_child(postgresql, options.agreements, options.repeat)
     http = http_comparison(database, postgresql, options.seconds)
+    # kept, so that a report that fails to render does not cost the run
+    (DATA / "public-site-results.json").write_text(json.dumps([sqlite, on_postgresql, http]))
     text = report(options.agreements, sqlite, on_postgresql, http, options.seconds)
     Path(options.output).write_text(text)
     print(text)
