@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -286,21 +287,28 @@ def download_memory() -> list[tuple[str, int, float, float]]:
 
 
 def serve(command: list[str], port: int, env: dict) -> subprocess.Popen:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:  # it would answer in this one's place
+            raise SystemExit(f"port {port} is taken: stop the server left on it first")
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    for _ in range(100):
-        try:
-            subprocess.run(
-                ["curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{port}/"],
-                check=True,
-                timeout=120,  # the first page may build the facet summary (see below)
-            )
-            return process
-        except subprocess.CalledProcessError:
-            time.sleep(0.3)
-    process.terminate()
-    raise SystemExit(f"server on port {port} did not start: {' '.join(command)}")
+    try:
+        for _ in range(100):
+            try:
+                subprocess.run(
+                    ["curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{port}/"],
+                    check=True,
+                    timeout=120,  # the first page may build the facet summary (see below)
+                )
+                return process
+            except subprocess.CalledProcessError:
+                time.sleep(0.3)
+        raise SystemExit(f"server on port {port} did not start: {' '.join(command)}")
+    except BaseException:
+        process.terminate()  # never left running to answer for the next server
+        process.wait()
+        raise
 
 
 def wrk(url: str, seconds: int) -> tuple[float, str, int, str]:
