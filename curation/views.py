@@ -16,13 +16,12 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView
 
-from curation import annotations, charts, datapackage, downloads, facets, reconcile
+from curation import annotations, charts, datapackage, downloads, facets, listing, reconcile
 from curation.countries import country_names
 from curation.filters import AgreementFilter, ProjectFilter
 from curation.models import (
     Agreement,
     AgreementRelation,
-    Citation,
     FieldOfCooperation,
     Organization,
     Project,
@@ -45,8 +44,6 @@ class PublicList(PublicRecordMixin, ListView):
     context_object_name = "records"
     template_name = "curation/record_list.html"
     filterset_class = None
-    # A row shows titles, date, organizations and the number of sources; these are not read.
-    UNLISTED = ["summary", "search_text", "internal_notes", "retraction_reason"]
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -81,9 +78,7 @@ class PublicList(PublicRecordMixin, ListView):
 
     def paginate_queryset(self, queryset, page_size):
         # The page's rows read only what they show (a download reads whole records).
-        sources = Prefetch("citations", Citation.objects.only("source", "agreement", "project"))
-        links = downloads.links_prefetch(self.model)
-        queryset = queryset.defer(*self.UNLISTED).prefetch_related(links, sources)
+        queryset = queryset.values(*listing.values(self.model))
         # A page number that is not one gets the first page and a message, not a 404.
         try:
             return super().paginate_queryset(queryset, page_size)
@@ -98,6 +93,7 @@ class PublicList(PublicRecordMixin, ListView):
         names = dict(self.filterset.form.fields["country"].choices)
         counts = self.counts
         context |= {
+            "records": listing.rows(self.model, context["object_list"]),
             "notices": self.notices,
             "filter": self.filterset,
             "facets": {

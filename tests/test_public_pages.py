@@ -203,3 +203,24 @@ def test_a_list_row_names_its_sources_and_the_title_in_the_other_language(client
     assert "Agreement on cooperation" in page and "Thỏa thuận hợp tác" in page
     assert "1 source" in page
     assert "1 nguồn" in client.get("/vi/agreements/?q=hop+tac").content.decode()
+
+
+@pytest.mark.parametrize("make_record", [make_agreement, make_project])
+def test_a_list_row_links_its_page_names_its_organizations_and_counts_each_source_once(
+    client, alice, make_record
+):
+    record = make_record(alice, status=Status.VERIFIED)
+    first = record.organizations()[0]
+    getattr(record, record.LINKS).create(
+        organization=make_organization("Science & <Technology>", acronym="S&T")
+    )
+    cited = record.citations.get().source
+    record.citations.create(source=cited, quote="A second quote from the same source.")
+    record.citations.create(source=make_source(), quote="A quote from another source.")
+
+    page = client.get(reverse(f"curation:{record._meta.model_name}-list")).content.decode()
+    row = re.search(rf"<tr>\s*<td class=\"ref\">{record.reference}</td>.*?</tr>", page, re.S)
+    assert f'<a href="{record.get_absolute_url()}">{record.title_en}</a>' in row[0]
+    parties = f"{first.name}; Science &amp; &lt;Technology&gt; (S&amp;T)"
+    assert f'<td class="parties">{parties}</td>' in row[0]
+    assert '<td class="sources">2 sources</td>' in row[0]

@@ -120,7 +120,12 @@ class Organization(StoredText, Versioned, ReferencedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+        return self.label(self.name, self.acronym)
+
+    @staticmethod
+    def label(name: str, acronym: str) -> str:
+        """How lists name an organization: "Ministry of Science and Technology (MOST)"."""
+        return f"{name} ({acronym})" if acronym else name
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse

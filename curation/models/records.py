@@ -247,10 +247,14 @@ class Record(StoredText, Versioned, ReferencedModel):
         return reverse(f"curation:{self._meta.model_name}-detail", args=[self.reference])
 
     def title_in(self, language: str) -> str:
+        return self.title_for(language, self.title_en, self.title_original, self.original_language)
+
+    @staticmethod
+    def title_for(language: str, title_en: str, title_original: str, original_language: str):
         """The title in language when the record has one in it, else the English title."""
-        if self.title_original and language.split("-")[0] == self.original_language:
-            return self.title_original
-        return self.title_en
+        if title_original and language.split("-")[0] == original_language:
+            return title_original
+        return title_en
 
     @property
     def is_public(self) -> bool:
