@@ -6,10 +6,12 @@ import calendar
 import datetime
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 
 _PATTERN = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
 FORMAT_HINT = "YYYY, YYYY-MM or YYYY-MM-DD"
@@ -65,6 +67,20 @@ class PartialDate:
         if self.month:
             return date_format(self.earliest(), "YEAR_MONTH_FORMAT")
         return str(self.year)
+
+
+def humanized(value: str) -> str:
+    """PartialDate.humanize of a stored value, in the active language; an unparsable value as
+    it is, and "" for none."""
+    return _humanized(value, get_language()) if value else ""
+
+
+@lru_cache(maxsize=4096)  # a list's rows repeat the same few thousand dates
+def _humanized(value: str, language: str) -> str:
+    try:
+        return PartialDate.parse(value).humanize()
+    except ValueError:
+        return value
 
 
 class PartialDateField(models.CharField):

@@ -1,17 +1,20 @@
-"""The rows of a public list: each record's title, date, organizations and number of sources.
+"""The rows of a public list, as the reader sees them: each record's title in the reader's
+language, its date, its organizations and its number of sources.
 
 They are read as plain values in three queries (the page's records, their organizations,
-their citations' sources). The page's records as model instances, with their links and
-citations prefetched as model instances, cost about 9 ms of a 30 ms list page for the same
-four columns.
+their citations' sources) and written out here, once per row. The page's records as model
+instances, with their links and citations prefetched as model instances, and the template
+working each value out, cost about half of a list page's time for the same four columns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count
+from django.utils.translation import get_language, ngettext
 
+from curation.dates import humanized
 from curation.downloads import record_urls
 from curation.models import Citation, Organization, Record
 
@@ -21,16 +24,12 @@ class Row:
     reference: str
     url: str
     title_en: str
-    title_original: str
+    title: str  # in the reader's language where the record has one in it
+    other_title: str  # the title in the original language, when it is not title
     original_language: str
-    date: str  # a partial date: date signed, or a project's start
-    organizations: list[str] = field(default_factory=list)
-    sources: int = 0
-
-    def title_in(self, language: str) -> str:
-        return Record.title_for(
-            language, self.title_en, self.title_original, self.original_language
-        )
+    date: str  # as the reader writes it: date signed, or a project's start
+    organizations: str = ""  # "Name (ACRONYM); …", in the order they were entered
+    sources: str = ""  # "2 sources"
 
 
 def values(model) -> list[str]:
@@ -40,29 +39,37 @@ def values(model) -> list[str]:
 
 def rows(model, records) -> list[Row]:
     """The rows of records, dicts of values(model) in the order they are listed."""
-    url = record_urls(model, "")
-    by_pk = {
-        record["pk"]: Row(
+    url, language = record_urls(model, ""), get_language() or "en"
+    by_pk = {}
+    for record in records:
+        title = Record.title_for(
+            language, record["title_en"], record["title_original"], record["original_language"]
+        )
+        by_pk[record["pk"]] = Row(
             reference=record["reference"],
             url=url(record["reference"]),
             title_en=record["title_en"],
-            title_original=record["title_original"],
+            title=title,
+            other_title=record["title_original"] if record["title_original"] != title else "",
             original_language=record["original_language"],
-            date=record[model.DATE_FIELD],
+            date=humanized(record[model.DATE_FIELD]),
         )
-        for record in records
-    }
     if not by_pk:
         return []
     owner = f"{model._meta.model_name}_id"
     ours = {f"{owner}__among": by_pk.keys()}
     links = model._meta.get_field(model.LINKS).related_model.objects.filter(**ours)
-    named = links.order_by("pk").values_list(owner, "organization__name", "organization__acronym")
-    for pk, name, acronym in named:
-        by_pk[pk].organizations.append(Organization.label(name, acronym))
-    cited = Citation.objects.filter(**ours).values(owner).order_by()
-    for pk, sources in cited.annotate(sources=Count("source", distinct=True)).values_list(
-        owner, "sources"
+    named = {pk: [] for pk in by_pk}
+    for pk, name, acronym in links.order_by("pk").values_list(
+        owner, "organization__name", "organization__acronym"
     ):
-        by_pk[pk].sources = sources
+        named[pk].append(Organization.label(name, acronym))
+    cited = dict.fromkeys(by_pk, 0)
+    counted = Citation.objects.filter(**ours).values(owner).order_by()
+    cited |= dict(counted.annotate(n=Count("source", distinct=True)).values_list(owner, "n"))
+    for pk, row in by_pk.items():
+        row.organizations = "; ".join(named[pk])
+        row.sources = ngettext("%(sources)s source", "%(sources)s sources", cited[pk]) % {
+            "sources": cited[pk]
+        }
     return list(by_pk.values())

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django import template
 from django.conf import settings
 from django.urls import translate_url
-from django.utils.translation import get_language, ngettext
 
-from curation.dates import PartialDate
+from curation.dates import humanized
 
 register = template.Library()
 
@@ -39,19 +36,4 @@ def names_in(vocabulary, language: str) -> str:
 @register.filter
 def partial_date(value: str) -> str:
     """ "1959-03-07" -> "7 March 1959", "2014-11" -> "November 2014"; never an invented day."""
-    return _humanized(value, get_language()) if value else ""
-
-
-@lru_cache(maxsize=4096)  # a list's rows repeat the same few thousand dates
-def _humanized(value: str, language: str) -> str:
-    try:
-        return PartialDate.parse(value).humanize()
-    except ValueError:
-        return value
-
-
-@register.filter
-def sources(count: int) -> str:
-    """ "1 source", "3 sources", in the reader's language: one gettext lookup, where a
-    {% blocktranslate count %} in each of a list's rows cost a tenth of its rendering."""
-    return ngettext("%(sources)s source", "%(sources)s sources", count) % {"sources": count}
+    return humanized(value)
