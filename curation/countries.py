@@ -9,12 +9,13 @@ from curation.models import Organization
 
 def country_names() -> dict[str, str]:
     """Code -> name for every country an organization has: ISO names, else the state's name."""
-    states = dict(
-        Organization.objects.filter(kind=Organization.Kind.STATE)
-        .exclude(country="")
-        .values_list("country", "name")
-    )
-    codes = set(Organization.objects.exclude(country="").values_list("country", flat=True))
+    codes, states = set(), {}
+    for code, kind, name in Organization.objects.exclude(country="").values_list(
+        "country", "kind", "name"
+    ):
+        codes.add(code)
+        if kind == Organization.Kind.STATE:
+            states[code] = name
     return {code: countries.name(code) or states.get(code, code) for code in sorted(codes)}
 
 

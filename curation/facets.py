@@ -2,7 +2,9 @@
 
 They are read from FacetCount, a summary of the public records as of one publication
 generation: the counter that every write the public can see bumps in its own transaction
-(curation/models/publication.py). A page then sums a few hundred cells. A verification, a
+(curation/models/publication.py). A page then sums a few hundred cells: each record is
+counted in its year and again in ANY_YEAR, so a page that chooses no years reads the cells of
+no year in particular. A verification, a
 retraction, an admin edit of a verified record or an import that updates some carries the
 summary over to its generation in its own transaction (carried_over), and so does an admin
 edit of a source, a field or an organization that changes no count (carried_over_if_same);
@@ -28,7 +30,7 @@ from curation.models import (
     Publication,
     Status,
 )
-from curation.models.facets import ANY_COUNTRY, ANY_FIELD
+from curation.models.facets import ANY_COUNTRY, ANY_FIELD, ANY_YEAR
 from curation.models.records import years_between
 
 
@@ -82,6 +84,7 @@ def per_year_and_country(model) -> list[tuple[str, str, int]]:
     rows = (
         cells.filter(field=ANY_FIELD, year__gt="")
         .exclude(country=ANY_COUNTRY)
+        .exclude(year=ANY_YEAR)
         .values("year", "country")
         .annotate(records=Sum("records"))
         .order_by("year", "country")
@@ -121,7 +124,10 @@ def _cells_for(model, chosen: dict):
     cells = _summary(model)
     if cells is None:
         return None
-    return cells.filter(years_between("year", chosen.get("year_min"), chosen.get("year_max")))
+    first, last = chosen.get("year_min"), chosen.get("year_max")
+    if first is None and last is None:
+        return cells.filter(year=ANY_YEAR)
+    return cells.filter(years_between("year", first, last)).exclude(year=ANY_YEAR)
 
 
 def _counted_apart(code: str) -> bool:
@@ -202,7 +208,8 @@ def _insert_cells(name: str, generation: int, model, which: str, params: list) -
 def _cells_of(model, which: str, params: list) -> tuple[str, list]:
     """SQL of (country, field, kind, year, records) for the records of model that which (a
     condition on their table, with params) picks: each record counted once in every pair of
-    (one of its countries, or ANY_COUNTRY) and (one of its fields, or ANY_FIELD)."""
+    (one of its countries, or ANY_COUNTRY) and (one of its fields, or ANY_FIELD), under its
+    year and under ANY_YEAR."""
     link = model._meta.get_field(model.LINKS)
     through = model.fields.through
     names = {
@@ -218,8 +225,8 @@ def _cells_of(model, which: str, params: list) -> tuple[str, list]:
     }
     # Countries as the country facet counts them: a former state as its successor's.
     sql = """
-        SELECT c.code AS country, f.field AS field, r.kind AS kind, r.year AS year,
-            COUNT(*) AS records
+        WITH cells AS (SELECT c.code AS country, f.field AS field, r.kind AS kind,
+            r.year AS year, COUNT(*) AS records
         FROM (SELECT id, kind, SUBSTR({date}, 1, 4) AS year FROM {records} WHERE {which}) r
         JOIN (
             SELECT DISTINCT l.{link_record} AS record,
@@ -234,9 +241,12 @@ def _cells_of(model, which: str, params: list) -> tuple[str, list]:
             WHERE {field_record} IN (SELECT id FROM {records} WHERE {which})
             UNION ALL SELECT id, %s FROM {records} WHERE {which}
         ) f ON f.record = r.id
-        GROUP BY c.code, f.field, r.kind, r.year
+        GROUP BY c.code, f.field, r.kind, r.year)
+        SELECT country, field, kind, year, records FROM cells
+        UNION ALL SELECT country, field, kind, %s, SUM(records) FROM cells
+        GROUP BY country, field, kind
     """.format(**names)
-    return sql, [*params, *params, ANY_COUNTRY, *params, *params, ANY_FIELD, *params]
+    return sql, [*params, *params, ANY_COUNTRY, *params, *params, ANY_FIELD, *params, ANY_YEAR]
 
 
 # A write to more records than this is left to the next page's build.

@@ -4,6 +4,7 @@ from django.db import models
 
 ANY_COUNTRY = "*"
 ANY_FIELD = 0
+ANY_YEAR = "*"  # every year, no year included: what a list without a year filter sums
 
 
 class FacetCount(models.Model):
@@ -12,7 +13,9 @@ class FacetCount(models.Model):
     without a scan of the records (curation/facets.py builds and reads them).
 
     A record is counted once in every pair of (one of its countries, or ANY_COUNTRY) and (one
-    of its fields, or ANY_FIELD), so a sum over cells that fix both never counts it twice."""
+    of its fields, or ANY_FIELD), so a sum over cells that fix both never counts it twice; and
+    each such cell is counted under its year and again under ANY_YEAR, so a sum must fix the
+    year or exclude ANY_YEAR."""
 
     model = models.CharField(max_length=16)
     generation = models.PositiveBigIntegerField()
@@ -23,9 +26,10 @@ class FacetCount(models.Model):
     records = models.PositiveIntegerField()
 
     class Meta:
+        # A facet fixes the field or the country and the year (ANY_YEAR, or a range of them).
         indexes = [
-            models.Index(fields=["model", "generation", "country", "field"]),
-            models.Index(fields=["model", "generation", "field", "country"]),
+            models.Index(fields=["model", "generation", "country", "year", "field"]),
+            models.Index(fields=["model", "generation", "field", "year", "country"]),
         ]
 
     def __str__(self) -> str:
