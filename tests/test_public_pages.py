@@ -91,6 +91,15 @@ def test_home_counts_by_country_and_draws_a_chart_without_javascript(client, see
     assert f'?country=RU">Russia</a> <span class="count">{with_russia}</span>' in page
 
 
+def test_the_charts_bar_labels_escape_a_partners_name(client, alice):
+    state = make_organization("<b>Zed</b> & Co", country="XZ")  # no ISO name: the state's own
+    agreement = make_agreement(alice, status=Status.VERIFIED, date_signed="2001")
+    agreement.party_links.create(organization=state)
+    page = client.get(reverse("curation:home")).content.decode()
+    assert "<title>2001: &lt;b&gt;Zed&lt;/b&gt; &amp; Co, 1</title>" in page
+    assert "<b>Zed</b>" not in page
+
+
 @pytest.mark.parametrize("language", ["", "/vi"])
 def test_the_chart_is_drawn_with_plain_numbers_in_every_language(client, seed, language):
     """Vietnamese writes 12,5 and 1.959: never inside an SVG coordinate or a year label."""
