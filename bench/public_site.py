@@ -446,7 +446,10 @@ def report(agreements, sqlite, postgresql, http, seconds) -> str:
         "- **Home page**: three sums over the facet summary (counts by country and field, and "
         "agreements per year and country for the chart: a few ms), the five latest verified "
         "agreements and projects through the `(status, verified_at)` index, and drawing the "
-        "chart in Python.",
+        "chart in Python. The chart has about a thousand bars (years by partners, drawn for a "
+        "laptop's width and a phone's): their SVG is written out in `curation/charts.py`, "
+        "since through the template's tags, six values a bar, they took most of the page's "
+        "time (`/` took about 55 ms on SQLite in the run before).",
         "- **Lists, facets and filters by one country, field, kind or years**: three sums over "
         "the summary give every facet (over its cells that count all years at once, or those "
         "of each year in the range), and the kind facet gives the paginator's total; the "
