@@ -2,15 +2,14 @@
 
 They are read from FacetCount, a summary of the public records as of one publication
 generation: the counter that every write the public can see bumps in its own transaction
-(curation/models/publication.py). A page then sums a few hundred cells: each record is
-counted in its year and again in ANY_YEAR, so a page that chooses no years reads the cells of
-no year in particular. A verification, a
-retraction, an admin edit of a verified record or an import that updates some carries the
-summary over to its generation in its own transaction (carried_over), and so does an admin
-edit of a source, a field or an organization that changes no count (carried_over_if_same);
-after any other public write, the next page builds it in one INSERT … SELECT. What the summary
-cannot answer exactly counts the records: every facet of a search, and the kinds and fields of
-several countries or of a former state's code.
+(curation/models/publication.py). Each record is counted in its year and again in ANY_YEAR,
+so a page without a year filter sums a few dozen cells, and one with a year range those of
+each year in it. A verification, a retraction, an admin edit of a verified record or an import that
+updates some carries the summary over to its generation in its own transaction
+(carried_over), and so does an admin edit of a source, a field or an organization that
+changes no count (carried_over_if_same); after any other public write, the next page builds
+it in one INSERT … SELECT. What the summary cannot answer exactly counts the records: every
+facet of a search, and the kinds and fields of several countries or of a former state's code.
 """
 
 from __future__ import annotations
