@@ -48,9 +48,10 @@ def citations_prefetch() -> Prefetch:
 
 
 def links_prefetch(model) -> Prefetch:
-    """A record's party or participant links with their organizations, in one query."""
+    """A record's party or participant links with their organizations, in one query, in the
+    order they were entered (as the lists and the downloads give them)."""
     link_model = model._meta.get_field(model.LINKS).related_model
-    return Prefetch(model.LINKS, link_model.objects.select_related("organization"))
+    return Prefetch(model.LINKS, link_model.objects.select_related("organization").order_by("pk"))
 
 
 def with_related(model, queryset):
