@@ -50,8 +50,11 @@ def citations_prefetch() -> Prefetch:
 def links_prefetch(model) -> Prefetch:
     """A record's party or participant links with their organizations, in one query, in the
     order they were entered (as the lists and the downloads give them)."""
-    link_model = model._meta.get_field(model.LINKS).related_model
-    return Prefetch(model.LINKS, link_model.objects.select_related("organization").order_by("pk"))
+    link = model._meta.get_field(model.LINKS)
+    links = link.related_model.objects.select_related("organization").order_by("pk")
+    # What a record's page shows of them: a link to each organization, named, and its role.
+    shown = ["role", "organization__reference", "organization__name", "organization__acronym"]
+    return Prefetch(model.LINKS, links.only(link.field.name, *shown))
 
 
 def with_related(model, queryset):

@@ -154,7 +154,7 @@ class AgreementDetail(PublicDetail):
             .prefetch_related(
                 Prefetch("relations", queryset=_public_relations("other")),
                 Prefetch("incoming_relations", queryset=_public_relations("agreement")),
-                Prefetch("projects", queryset=Project.objects.public()),
+                Prefetch("projects", queryset=_linked(Project.objects.public())),
             )
         )
 
@@ -167,7 +167,7 @@ class ProjectDetail(PublicDetail):
         return (
             super()
             .get_queryset()
-            .prefetch_related(Prefetch("agreements", queryset=Agreement.objects.public()))
+            .prefetch_related(Prefetch("agreements", queryset=_linked(Agreement.objects.public())))
         )
 
 
@@ -195,10 +195,17 @@ class ProjectPreview(Preview, ProjectDetail):
     pass
 
 
+def _linked(records):
+    """What a record's page shows of the records it links to: each one's reference and title."""
+    return records.only("reference", "title_en")
+
+
 def _public_relations(linked: str):
     """Relations whose agreement at the linked end is public too."""
     public = Agreement.objects.public()
-    return AgreementRelation.objects.filter(**{f"{linked}__in": public}).select_related(linked)
+    relations = AgreementRelation.objects.filter(**{f"{linked}__in": public})
+    shown = ["kind", "agreement", "other", f"{linked}__reference", f"{linked}__title_en"]
+    return relations.select_related(linked).only(*shown)
 
 
 def organization_detail(request, reference: str):

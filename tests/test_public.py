@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curation import services
-from curation.models import Agreement, Citation, Status
-from tests.conftest import make_agreement, make_project, make_source
+from curation.models import Agreement, AgreementParty, AgreementRelation, Citation, Status
+from tests.conftest import make_agreement, make_organization, make_project, make_source
 
 ALL_STATUSES = [Status.DRAFT, Status.IN_REVIEW, Status.VERIFIED, Status.RETRACTED]
 
@@ -76,6 +76,45 @@ def test_citations_name_the_fields_they_support(client, alice):
     agreement = make_agreement(alice, status=Status.VERIFIED)
     page = client.get(agreement.get_absolute_url()).content.decode()
     assert "Supports: title, date signed, parties." in page
+
+
+def test_a_record_page_names_what_it_links_to_in_a_fixed_number_of_queries(client, alice):
+    """Each party, related agreement and project is named on the page from the page's own
+    queries: none is read again one by one, however many there are."""
+    agreement = make_agreement(alice, status=Status.VERIFIED)
+    project = make_project(alice, status=Status.VERIFIED)
+
+    def link_more():
+        other = make_agreement(alice, status=Status.VERIFIED)
+        AgreementParty.objects.create(agreement=agreement, organization=make_organization())
+        AgreementRelation.objects.create(agreement=agreement, kind="amends", other=other)
+        AgreementRelation.objects.create(agreement=other, kind="implements", other=agreement)
+        implementing = make_project(alice, status=Status.VERIFIED)
+        implementing.agreements.add(agreement)
+        project.agreements.add(other)
+        return other, implementing
+
+    def page(record) -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(record.get_absolute_url())
+        assert response.status_code == 200
+        return response.content.decode(), len(captured)
+
+    linked = [link_more()]
+    few = page(agreement)[1], page(project)[1]
+    linked += [link_more() for _ in range(3)]
+    (agreement_page, agreement_queries), (project_page, project_queries) = (
+        page(agreement),
+        page(project),
+    )
+    assert (agreement_queries, project_queries) == few
+    for other, implementing in linked:
+        assert other.get_absolute_url() in agreement_page and other.title_en in agreement_page
+        assert implementing.title_en in agreement_page
+        assert other.title_en in project_page
+    for link in agreement.party_links.select_related("organization"):
+        assert str(link.organization) in agreement_page
+        assert link.organization.get_absolute_url() in agreement_page
 
 
 def test_a_retracted_record_keeps_its_page_gone(client, alice, rita):
