@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from curation.countries import country_choices
 from curation.models import Agreement, FieldOfCooperation, Project
+from curation.text import search_words
 
 SORTS = {
     "-date": _("Newest first"),
@@ -94,6 +95,14 @@ class RecordFilter(django_filters.FilterSet):
             if name not in names:
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
+
+    def words_in_search_order(self) -> list[str]:
+        """The searched words, if the list is in the search's own order (sort=relevance)."""
+        self.is_valid()
+        chosen = self.form.cleaned_data if self.is_bound else {}
+        if chosen.get("sort") not in (None, "", "relevance"):
+            return []
+        return search_words(chosen.get("q") or "")
 
     def error_messages(self) -> list[str]:
         """What was wrong with the query, said plainly; the rest of the filters still apply."""

@@ -17,6 +17,7 @@ from django.utils.translation import get_language, ngettext
 from curation.dates import humanized
 from curation.downloads import record_urls
 from curation.models import Citation, Organization, Record
+from curation.models.records import titles_holding
 
 
 @dataclass
@@ -35,6 +36,40 @@ class Row:
 def values(model) -> list[str]:
     """What a row reads of its record: pass them to the page's queryset.values()."""
     return ["pk", "reference", "title_en", "title_original", "original_language", model.DATE_FIELD]
+
+
+def in_list_order(filterset, records):
+    """records (the page's queryset of values) as the Paginator is to slice them: in a search's
+    own order, through TitleMatchesFirst."""
+    words = filterset.words_in_search_order()
+    return TitleMatchesFirst(records, words) if words else records
+
+
+class TitleMatchesFirst:
+    """A search's records, those whose titles hold every word first, each part newest first,
+    for the Paginator. A page is read by two queries that walk the records' date index and
+    stop at the page's end, where one query ordered by "title match, then date" has to sort
+    every match (a word in a third of 100,000 titles: 150 against 36 ms on SQLite)."""
+
+    def __init__(self, records, words: list[str]):
+        order, in_title = records.model._meta.ordering, titles_holding(words)
+        self.in_title = records.filter(in_title).order_by(*order)
+        self.elsewhere = records.exclude(in_title).order_by(*order)
+
+    def count(self) -> int:
+        return self.in_title.count() + self.elsewhere.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list:
+        start, stop = page.start or 0, page.stop
+        first = list(self.in_title[start:stop])
+        if len(first) == stop - start:
+            return first
+        # The title matches end on this page, or before it (then count them).
+        titled = start + len(first) if first or not start else self.in_title.count()
+        return first + list(self.elsewhere[max(start - titled, 0) : stop - titled])
 
 
 def rows(model, records) -> list[Row]:

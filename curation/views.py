@@ -78,7 +78,9 @@ class PublicList(PublicRecordMixin, ListView):
 
     def paginate_queryset(self, queryset, page_size):
         # The page's rows read only what they show (a download reads whole records).
-        queryset = queryset.values(*listing.values(self.model))
+        queryset = listing.in_list_order(
+            self.filterset, queryset.values(*listing.values(self.model))
+        )
         # A page number that is not one gets the first page and a message, not a 404.
         try:
             return super().paginate_queryset(queryset, page_size)

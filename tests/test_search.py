@@ -49,6 +49,34 @@ def test_title_matches_come_first_then_the_newest(client, three):
     ]
 
 
+def test_title_matches_come_first_across_pages(client, alice, monkeypatch):
+    from curation.views import AgreementList
+
+    monkeypatch.setattr(AgreementList, "paginate_by", 2)
+    for title, summary, year in [
+        ("Nuclear plant T1", "", "2020"),
+        ("Nuclear fuel T2", "", "2010"),
+        ("Nuclear safety T3", "", "2000"),
+        ("Summary S1", "Training for the nuclear plant.", "2024"),
+        ("Summary S2", "Nuclear medicine.", "2001"),
+        ("Space", "Satellites.", "2022"),
+    ]:
+        make_agreement(
+            alice, status=Status.VERIFIED, title_en=title, summary=summary, date_signed=year
+        )
+    for agreement in Agreement.objects.all():
+        agreement.save()  # search text holds the summaries set above
+    pages = [found(client, q="nuclear", page=page) for page in (1, 2, 3)]
+    assert pages == [
+        ["Nuclear plant T1", "Nuclear fuel T2"],
+        ["Nuclear safety T3", "Summary S1"],
+        ["Summary S2"],
+    ]
+    assert client.get(LIST, {"q": "nuclear"}).context["paginator"].num_pages == 3
+    newest = ["Summary S1", "Nuclear plant T1", "Nuclear fuel T2", "Summary S2"]
+    assert sum((found(client, q="nuclear", sort="-date", page=p) for p in (1, 2)), []) == newest
+
+
 def first_sort_choice(client, **params) -> str:
     """The sort the form shows: the first option of its select when none is chosen."""
     page = client.get(LIST, params).content.decode()

@@ -172,11 +172,17 @@ class RecordQuerySet(models.QuerySet):
     def search(self, query: str) -> RecordQuerySet:
         """matching(query), with the records whose titles hold every word first."""
         words = search_words(query)
-        in_title = models.Q()
-        for word in words:
-            in_title &= models.Q(search_title__contains=word)
+        in_title = titles_holding(words)
         title_first = Case(When(in_title, then=Value(0)), default=Value(1)) if words else Value(0)
         return self.matching(query).order_by(title_first, *self.model._meta.ordering)
+
+
+def titles_holding(words: list[str]) -> models.Q:
+    """Records whose English or original title holds every one of words (folded)."""
+    in_title = models.Q()
+    for word in words:
+        in_title &= models.Q(search_title__contains=word)
+    return in_title
 
 
 @dataclass(frozen=True)
