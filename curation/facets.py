@@ -164,6 +164,7 @@ def _summary(model):
                 _build(model, generation)
                 FacetBuild.objects.filter(model=name, generation__lt=generation).delete()
                 FacetCount.objects.filter(model=name, generation__lt=generation).delete()
+                _tell_the_planner_of_the_generation()
         except IntegrityError:
             pass  # another request has just built it
         except OperationalError:
@@ -328,6 +329,19 @@ def _carry_to_now(name: str, before: int, model, public: list) -> None:
     # Pages that read the generation before a moment ago still find it.
     FacetBuild.objects.filter(model=name, generation__lt=before).delete()
     FacetCount.objects.filter(model=name, generation__lt=before).delete()
+    _tell_the_planner_of_the_generation()
+
+
+def _tell_the_planner_of_the_generation() -> None:
+    """PostgreSQL's planner knows the generations from its statistics. It puts one newer than
+    them at a single cell under either index, and may then read a facet through the index that
+    does not fit it: every cell of the generation, not those of one country or field (1.6
+    against 0.1 ms for the list's field facet at 100,000 agreements), until autovacuum next
+    analyzes the table. Analyzing the one column in the write's transaction takes about 13 ms.
+    SQLite keeps no statistics of it; its planner goes by the columns each index fixes."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {FacetCount._meta.db_table} (generation)")
 
 
 # The cells of the records a write changes, as they were before it, are kept under this

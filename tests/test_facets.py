@@ -5,11 +5,13 @@ organizations of several countries, a former state among them. For every filter 
 answers, its counts must equal those counted from the records, and both totals the list's own.
 """
 
+import re
 from itertools import product
 from unittest.mock import patch
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
@@ -27,6 +29,7 @@ from curation.models import (
     Publication,
     Status,
 )
+from curation.models.facets import ANY_COUNTRY, ANY_FIELD, ANY_YEAR
 from curation.roles import EDITORS
 
 CONTENT = {  # what an edit may change
@@ -409,3 +412,64 @@ def test_a_new_country_for_an_organization_is_counted_by_the_next_reader(client,
     after = facets.of_all(Agreement)
     assert after == facets._counted(facets._Unfiltered(Agreement.objects.public()))
     assert after.countries.get("NZ") and after.countries != before.countries
+
+
+def _index_read_by(sql: str) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("EXPLAIN " + sql)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    names = [index.name for index in FacetCount._meta.indexes if index.name in plan]
+    return names[0] if len(names) == 1 else plan
+
+
+def test_after_a_public_write_each_facet_reads_the_index_that_fits_it(client, alice, rita):
+    """A list's country facet fixes the field and year, its field facet the country and year:
+    each must read the summary through the index that leads with what it fixes, or it reads
+    every cell of the generation. On PostgreSQL the planner knows a generation only from its
+    statistics, and each public write starts a new one."""
+    from curation import services
+    from tests.conftest import make_agreement
+
+    by_country, by_field = (
+        next(index.name for index in FacetCount._meta.indexes if index.fields[2] == lead)
+        for lead in ("country", "field")
+    )
+    make_agreement(alice, status=Status.VERIFIED, date_signed="2011")
+    assert facets.of_all(Agreement).total == 1
+    generation = Publication.current()
+    fields = FieldOfCooperation.objects.bulk_create(
+        FieldOfCooperation(name=f"Field {n}", slug=f"field-{n}") for n in range(8)
+    )
+    FacetCount.objects.bulk_create(  # a summary the size of a real one's
+        FacetCount(
+            model="agreement",
+            generation=generation,
+            country=country,
+            field=field,
+            kind="treaty",
+            year=year,
+            records=1,
+        )
+        for country, year, field in product(
+            [ANY_COUNTRY, *(f"Q{n}" for n in range(30))],
+            [ANY_YEAR, *(str(year) for year in range(1970, 2010))],
+            [ANY_FIELD, *(field.pk for field in fields)],
+        )
+    )
+    if connection.vendor == "postgresql":  # as autovacuum does after so many new rows
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {FacetCount._meta.db_table}")
+    services.verify_record(make_agreement(alice, date_signed="2012"), by=rita)
+    assert Publication.current() > generation
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/agreements/").status_code == 200
+    read = {}
+    for query in queries.captured_queries:
+        selected = re.match(r'SELECT "curation_facetcount"\."(\w+)"', query["sql"])
+        if selected and "SUM(" in query["sql"]:
+            read[selected[1]] = _index_read_by(query["sql"])
+    assert read["country"] == by_field
+    assert read["field"] == by_country
