@@ -274,11 +274,7 @@ def carried_over(model, pks):
             model, built[model._meta.model_name], _public(model, pks)
         )
         yield
-        public = _public(model, pks) if built else []
-        for name in built:
-            _carry_to_now(
-                name, built[name], model if name == model._meta.model_name else None, public
-            )
+        _carry_to_now(built, model, _public(model, pks) if built else [])
         if set_aside:
             FacetCount.objects.filter(model=_SET_ASIDE + model._meta.model_name).delete()
 
@@ -297,8 +293,7 @@ def carried_over_if_same(counted):
         before = counted()
         yield
         if counted() == before:
-            for name in built:
-                _carry_to_now(name, built[name], None, [])
+            _carry_to_now(built, None, [])
 
 
 @contextmanager
@@ -318,18 +313,25 @@ def _carrying_over(carrying: bool = True):
         _carrying.reset(token)
 
 
-def _carry_to_now(name: str, before: int, model, public: list) -> None:
-    """The summary of name, carried from generation before to the current one (if the write
-    started a new one; see _carry)."""
+def _carry_to_now(built: dict[str, int], model, public: list) -> None:
+    """Each summary in built (a model's name: the generation before the write) carried over to
+    the current generation, if the write started a new one. The written records of model
+    (None for a write that changes no count) are counted as they are now: public lists those
+    that are public (see _carry). The planner is told of the new generation once."""
     after = Publication.current()
-    if after == before:
-        return
-    _carry(name, before, after, model, public)
-    FacetBuild.objects.create(model=name, generation=after)
-    # Pages that read the generation before a moment ago still find it.
-    FacetBuild.objects.filter(model=name, generation__lt=before).delete()
-    FacetCount.objects.filter(model=name, generation__lt=before).delete()
-    _tell_the_planner_of_the_generation()
+    carried = False
+    for name, before in built.items():
+        if after == before:
+            continue
+        is_model = model is not None and name == model._meta.model_name
+        _carry(name, before, after, model if is_model else None, public)
+        FacetBuild.objects.create(model=name, generation=after)
+        # Pages that read the generation before a moment ago still find it.
+        FacetBuild.objects.filter(model=name, generation__lt=before).delete()
+        FacetCount.objects.filter(model=name, generation__lt=before).delete()
+        carried = True
+    if carried:
+        _tell_the_planner_of_the_generation()
 
 
 def _tell_the_planner_of_the_generation() -> None:
