@@ -64,6 +64,7 @@ class ImportResult(Result):
         return self.plan.created_organizations if self.plan else []
 
 
+@importing.collector_paused()
 def import_dataset(resource, dataset, *, dry_run, raise_errors, user, file_name, batch):
     """Check the dataset, and unless dry_run write it all; the Result says what happened."""
     if dry_run:
