@@ -232,7 +232,7 @@ def run_update(data: bytes) -> dict:
 def run_floor(source: Path) -> dict:
     """The rows an import wrote, inserted again by the database driver alone, in one
     transaction, into this scenario's empty schema: on SQLite in INSERTs of as many rows as
-    a statement may bind, with the pragmas coop.settings sets; on PostgreSQL with COPY, and
+    a statement may bind; on PostgreSQL with COPY, and
     the commit that checks their foreign keys."""
     import sqlite3
 
@@ -252,8 +252,7 @@ def run_floor(source: Path) -> dict:
         os.environ["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None
     )
     empty.execute("PRAGMA foreign_keys = ON")
-    empty.execute("PRAGMA synchronous = NORMAL")
-    empty.execute("PRAGMA temp_store = MEMORY")
+    empty.execute("PRAGMA synchronous = NORMAL")  # as coop.settings sets it
 
     def insert(table: str, rows: list | None = None) -> float:
         rows = rows or tables[table]

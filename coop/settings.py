@@ -118,10 +118,10 @@ def database_from_environment() -> dict:
         database["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
-            # temp_store: statement journals and sorts in memory rather than in temp files.
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
-            ),
+            # Not temp_store=MEMORY: in memory, the statement journal inside a savepoint (an
+            # atomic block within another) grew with every row written, and an import's
+            # 100,000 UPDATEs took 470 s instead of 6.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             **database.get("OPTIONS", {}),
         }
     elif database["ENGINE"] == "django.db.backends.postgresql":
