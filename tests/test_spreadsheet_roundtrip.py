@@ -139,6 +139,14 @@ def test_import_queries_grow_by_batch_not_by_row(seed, alice):
 
     few, many = run(5), run(400)
     assert many - few <= (400 - 5) // 10, (few, many)  # at most one more query per 10 rows
+    # several INSERTs a table, the last one part full: every row is there, with its links
+    written = Agreement.objects.filter(title_en__startswith="Bulk 400 ")
+    assert written.count() == 400
+    assert AgreementParty.objects.filter(agreement__in=written).count() == 800
+    assert Agreement.fields.through.objects.filter(agreement__in=written).count() == 400
+    first_versions = Agreement.history.filter(id__in=written.values("pk"), history_type="+")
+    assert first_versions.count() == 400
+    assert all(version.fields.count() == 1 for version in first_versions[:50])
 
 
 @pytest.mark.parametrize(
