@@ -381,3 +381,20 @@ def test_a_forged_format_gets_a_message_not_a_server_error(client, seed, alice):
     preview = upload(client, HEADER + "Forged deal,Contract,2022-05,Vietnam (signatory)\n")
     assert "Nothing was imported" in confirm(client, {**confirm_data(preview), "format": "99"})
     assert not Agreement.objects.filter(title_en="Forged deal").exists()
+
+
+def test_a_refusal_by_the_database_while_writing_is_said_and_nothing_is_written(
+    client, seed, alice, monkeypatch
+):
+    """The bulk writer talks to the driver directly: what the database refuses must still
+    reach the editor as Django's database error, so the confirm page says so, all is rolled
+    back, and the batch is not confirmed again."""
+    client.force_login(alice)
+    taken = make_agreement(alice).reference  # the new row's reference is already used
+    preview = upload(client, HEADER + "A second deal,Contract,2020,Vietnam (signatory)\n")
+    before = Agreement.objects.count()
+    monkeypatch.setattr(importing, "allocate_references", lambda model, count: [taken] * count)
+    page = confirm(client, confirm_data(preview))
+    assert "Nothing was imported: the database refused the data" in page
+    assert Agreement.objects.count() == before
+    assert ImportBatch.objects.get().state == ImportBatch.State.FAILED

@@ -99,7 +99,9 @@ def insert_rows(model: type[models.Model], rows: list[dict], **same_for_all) -> 
     table = quote(model._meta.db_table)
     column_names = ", ".join(quote(field.column) for field in fields)
     params = _values_in_order(fields, rows, same_for_all)
-    with connection.cursor() as cursor:
+    # The driver's own cursor and COPY: its errors become Django's (IntegrityError, ...), which
+    # the import turns into a message, as they would through Django's cursor.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({column_names}) FROM STDIN") as copy:
                 for row in params:
